@@ -1,0 +1,27 @@
+"""JSON API, version 1. One router per domain; DomainError maps to a problem response."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+
+from microcred.api import verification
+from microcred.core.errors import DomainError, NotFound, PermissionDenied
+
+api = NinjaAPI(
+    title="microcred API",
+    version="1",
+    description="Verify credentials issued on this microcred installation.",
+    urls_namespace="api-v1",
+)
+api.add_router("/verify", verification.router)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 400
+    return api.create_response(
+        request,
+        {"type": exc.code, "title": exc.message, "status": status, "field": exc.field},
+        status=status,
+    )

@@ -1,0 +1,71 @@
+"""Public verification by code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Router, Schema
+
+from microcred.core.errors import DomainError
+from microcred.issuance import codes, queries
+
+router = Router(tags=["verification"])
+
+
+class IssuerOut(Schema):
+    name: str
+    country: str
+    website: str
+
+
+class VerificationOut(Schema):
+    id: str
+    code: str
+    state: str
+    credential_name: str
+    version: int
+    holder_name: str
+    issuer: IssuerOut
+    issued_at: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    verification_url: str
+
+
+class InvalidCodeError(DomainError):
+    code = "invalid_code"
+
+
+@router.get(
+    "/{code}", response=VerificationOut, auth=None, summary="Verify a credential by its code"
+)
+def verify(request: HttpRequest, code: str) -> VerificationOut:
+    try:
+        credential = queries.credential_by_code(code)
+    except codes.InvalidCode as exc:
+        raise InvalidCodeError(str(exc), field="code") from None
+    state = credential.verification_state()
+    revoked = state == "revoked"
+    return VerificationOut(
+        id=credential.urn,
+        code=credential.display_code,
+        state=state,
+        credential_name=credential.achievement_version.title,
+        version=credential.achievement_version.number,
+        holder_name=credential.recipient_name,
+        issuer=IssuerOut(
+            name=credential.organization.name,
+            country=str(credential.organization.country),
+            website=credential.organization.website,
+        ),
+        issued_at=credential.issued_at,
+        valid_until=credential.valid_until,
+        revoked_at=credential.revoked_at if revoked else None,
+        revocation_reason=credential.revocation_reason if revoked else None,
+        verification_url=settings.PUBLIC_URL
+        + reverse("public:verify_code", args=[credential.verification_code]),
+    )

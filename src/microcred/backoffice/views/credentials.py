@@ -1,0 +1,115 @@
+"""Issued credentials: list with search and filters, issue, detail, revoke."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from microcred.achievements.queries import achievements_for, issuable_achievements_for
+from microcred.backoffice.access import member_view
+from microcred.backoffice.forms import CredentialFilterForm, IssueForm, RevokeForm
+from microcred.core.errors import DomainError
+from microcred.issuance import queries, services
+from microcred.organizations.roles import Capability
+
+PAGE_SIZE = 25
+
+
+@member_view()
+def credential_list(request: HttpRequest) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    filters = CredentialFilterForm(request.GET or None, achievements=achievements_for(member))
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    achievement = criteria.get("achievement")
+    credentials = queries.credentials_for(
+        member,
+        search=criteria.get("q", ""),
+        status=criteria.get("status", ""),
+        achievement_id=achievement.pk if achievement else None,
+    )
+    page = Paginator(credentials, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "can_issue": member.can(Capability.ISSUE),
+    }
+    # htmx swaps only the results table when the filters change.
+    template = (
+        "backoffice/credentials/_results.html"
+        if request.headers.get("HX-Request")
+        else "backoffice/credentials/list.html"
+    )
+    return render(request, template, context)
+
+
+@member_view(Capability.ISSUE)
+def credential_issue(request: HttpRequest) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    initial = (
+        {"achievement": request.GET.get("achievement")} if request.GET.get("achievement") else None
+    )
+    form = IssueForm(
+        request.POST or None, initial=initial, achievements=issuable_achievements_for(member)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            credential = services.issue_credential(
+                member=member,
+                achievement=form.cleaned_data["achievement"],
+                recipient_name=form.cleaned_data["recipient_name"],
+                recipient_email=form.cleaned_data["recipient_email"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Issued to {credential.recipient_name}. Verification code {credential.display_code}.",
+            )
+            return redirect(
+                "backoffice:credential", slug=member.organization.slug, pk=credential.pk
+            )
+    status = 400 if form.errors else 200
+    return render(request, "backoffice/credentials/issue.html", {"form": form}, status=status)
+
+
+@member_view()
+def credential_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    credential = queries.get_credential_for(member, pk)
+    context = {
+        "credential": credential,
+        "state": credential.verification_state(),
+        "can_issue": member.can(Capability.ISSUE),
+        "revoke_form": RevokeForm(),
+    }
+    return render(request, "backoffice/credentials/detail.html", context)
+
+
+@member_view(Capability.ISSUE)
+def credential_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    credential = queries.get_credential_for(member, pk)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.revoke_credential(
+                member=member, credential=credential, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Credential {credential.display_code} revoked.")
+            return redirect("backoffice:credential", slug=member.organization.slug, pk=pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "backoffice/credentials/revoke.html",
+        {"form": form, "credential": credential},
+        status=status,
+    )

@@ -1,0 +1,117 @@
+"""Issued credentials."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from microcred.issuance import codes
+
+
+class CredentialStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+
+
+class VerificationState(models.TextChoices):
+    """What a verifier sees, derived from status and dates."""
+
+    VALID = "valid", "Valid"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+    NOT_YET_VALID = "not_yet_valid", "Not yet valid"
+
+
+class IssuedCredential(models.Model):
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="issued_credentials"
+    )
+    achievement = models.ForeignKey(
+        "achievements.Achievement", on_delete=models.PROTECT, related_name="issued_credentials"
+    )
+    achievement_version = models.ForeignKey(
+        "achievements.AchievementVersion",
+        on_delete=models.PROTECT,
+        related_name="issued_credentials",
+    )
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    verification_code = models.CharField(max_length=codes.LENGTH, unique=True, editable=False)
+
+    recipient_name = models.CharField(max_length=200)
+    recipient_email = models.EmailField(max_length=254)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="credentials",
+    )
+
+    issued_at = models.DateTimeField(default=timezone.now)
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    status = models.CharField(
+        max_length=20, choices=CredentialStatus.choices, default=CredentialStatus.ACTIVE
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revocation_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-issued_at"], name="credential_org_issued"),
+            models.Index(fields=["recipient_email"], name="credential_recipient_email"),
+        ]
+        constraints = [
+            # A recipient holds one active credential per definition version.
+            models.UniqueConstraint(
+                fields=["achievement_version", "recipient_email"],
+                condition=Q(status="active"),
+                name="credential_one_active_per_version",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", revoked_at__isnull=True)
+                | Q(status="revoked", revoked_at__isnull=False),
+                name="credential_revocation_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="credential_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_code} for {self.recipient_name}"
+
+    @property
+    def urn(self) -> str:
+        return f"urn:uuid:{self.uuid}"
+
+    @property
+    def display_code(self) -> str:
+        return codes.display(self.verification_code)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.valid_until is not None and self.valid_until <= (now or timezone.now())
+
+    def verification_state(self, now: datetime | None = None) -> VerificationState:
+        now = now or timezone.now()
+        if self.status == CredentialStatus.REVOKED:
+            return VerificationState.REVOKED
+        if self.is_expired(now):
+            return VerificationState.EXPIRED
+        if self.valid_from > now:
+            return VerificationState.NOT_YET_VALID
+        return VerificationState.VALID

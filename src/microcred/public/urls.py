@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from microcred.public import views
+
+app_name = "public"
+urlpatterns = [
+    path("verify", views.verify_form, name="verify"),
+    path("verify/<str:code>", views.verify_code, name="verify_code"),
+    path("orgs/<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+]

@@ -1,0 +1,82 @@
+"""Public pages: home and credential verification. They work without JavaScript."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from microcred.achievements.queries import version_detail
+from microcred.core.errors import NotFound
+from microcred.issuance import codes, queries
+from microcred.organizations.models import Organization
+from microcred.public.forms import VerifyCodeForm
+
+
+@login_not_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/home.html", {"form": VerifyCodeForm()})
+
+
+@login_not_required
+@require_GET
+def verify_form(request: HttpRequest) -> HttpResponse:
+    if "code" not in request.GET:
+        return render(request, "public/verify_form.html", {"form": VerifyCodeForm()})
+    form = VerifyCodeForm(request.GET)
+    if form.is_valid():
+        return redirect("public:verify_code", code=form.cleaned_data["code"])
+    return render(request, "public/verify_form.html", {"form": form}, status=400)
+
+
+@login_not_required
+@require_GET
+def verify_code(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        credential = queries.credential_by_code(code)
+    except codes.InvalidCode as exc:
+        form = VerifyCodeForm(initial={"code": code})
+        return render(
+            request,
+            "public/verify_form.html",
+            {"form": form, "code_error": str(exc), "tried": code},
+            status=400,
+        )
+    except NotFound:
+        form = VerifyCodeForm(initial={"code": code})
+        return render(
+            request,
+            "public/verify_form.html",
+            {
+                "form": form,
+                "code_error": "No credential has this verification code. Check it against the certificate.",
+                "tried": code,
+            },
+            status=404,
+        )
+    if code != credential.verification_code:
+        # One canonical address per credential (typed lower-case, with hyphens, O for 0…).
+        return redirect("public:verify_code", code=credential.verification_code, permanent=True)
+    context = {
+        "credential": credential,
+        "state": credential.verification_state(),
+        "version": version_detail(credential.achievement_version),
+        "organization": credential.organization,
+    }
+    response = render(request, "public/verify.html", context)
+    response["Cache-Control"] = "no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_not_required
+@require_GET
+def brand_css(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organization's colours as CSS variables (pages allow no inline styles)."""
+    organization = get_object_or_404(Organization, slug=slug)
+    css = f":root {{ --brand: {organization.primary_color}; --brand-dark: {organization.secondary_color}; }}\n"
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from microcred.api.v1 import api as api_v1
+from microcred.core import views as core_views
+from microcred.public.views import home
+
+
+def _superusers_only(request: HttpRequest) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+# The Django admin stays available, to superusers only; staff work in the back office.
+admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
+admin.site.site_header = "microcred administration"
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("", include("microcred.public.urls")),
+    path("accounts/", include("microcred.accounts.urls")),
+    path("manage/", include("microcred.backoffice.urls")),
+    path("me/", include("microcred.learner.urls")),
+    path("api/v1/", api_v1.urls),
+    path("admin/", admin.site.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+]
+
+if not settings.S3_BUCKET:
+    # Local file storage: uploads (logos, images) are served by the app, with a sandbox CSP.
+    urlpatterns.append(
+        re_path(
+            r"^media/(?P<path>(?:logos|achievements)/[^/]+)$",
+            login_not_required(serve),
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    )
+
+handler400 = "microcred.core.views.bad_request"
+handler403 = "microcred.core.views.permission_denied"
+handler404 = "microcred.core.views.page_not_found"
+handler500 = "microcred.core.views.server_error"
