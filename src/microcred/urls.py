@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from microcred.api.v1 import api as api_v1
+from microcred.api.v1 import public_api_urls
 from microcred.core import views as core_views
 from microcred.public.views import home
 
@@ -26,7 +25,7 @@ urlpatterns = [
     path("accounts/", include("microcred.accounts.urls")),
     path("manage/", include("microcred.backoffice.urls")),
     path("me/", include("microcred.learner.urls")),
-    path("api/v1/", api_v1.urls),
+    path("api/v1/", public_api_urls(api_v1)),
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
 ]
@@ -36,8 +35,7 @@ if not settings.S3_BUCKET:
     urlpatterns.append(
         re_path(
             r"^media/(?P<path>(?:logos|achievements)/[^/]+)$",
-            login_not_required(serve),
-            {"document_root": settings.MEDIA_ROOT},
+            core_views.media,
         )
     )
 

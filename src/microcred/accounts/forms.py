@@ -58,12 +58,16 @@ class TokenForm(forms.Form):
             attrs={
                 "autocomplete": "one-time-code",
                 "inputmode": "numeric",
-                "autofocus": True,
                 "spellcheck": "false",
                 "size": 8,
             }
         ),
     )
+
+    def __init__(self, *args: Any, autofocus: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if autofocus:
+            self.fields["code"].widget.attrs["autofocus"] = True
 
     def clean_code(self) -> str:
         code = _TOKEN_SEPARATORS.sub("", self.cleaned_data["code"])

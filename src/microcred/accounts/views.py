@@ -297,7 +297,8 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 def _qr_code(device: TOTPDevice) -> SafeString:
-    svg = segno.make(device.config_url, error="m").svg_inline(
+    # make_qr: never a Micro QR code, which authenticator apps cannot read.
+    svg = segno.make_qr(device.config_url).svg_inline(
         scale=4,
         light="#fff",
         svgclass="qr-code",
@@ -333,7 +334,8 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     if device is None:
         return redirect("accounts:security")
 
-    form = TokenForm(request.POST or None)
+    # No autofocus here: the page starts with the QR code and its instructions.
+    form = TokenForm(request.POST or None, autofocus=False)
     status = 200
     if request.method == "POST":
         status = 400

@@ -22,7 +22,7 @@ from microcred.achievements.models import (
     VersionState,
 )
 from microcred.core.audit import log_action
-from microcred.core.errors import DomainError
+from microcred.core.errors import DomainError, NotFound
 from microcred.organizations.models import Membership
 from microcred.organizations.queries import require
 from microcred.organizations.roles import Capability
@@ -153,7 +153,14 @@ def _replace_children(
             position=position,
             **vars(skill),
         )
-        row.full_clean(exclude=["organization", "version"])
+        try:
+            row.full_clean(exclude=["organization", "version"])
+        except ValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            raise DomainError(
+                f"Skill {position + 1}: {field.replace('_', ' ')}: {' '.join(messages)}",
+                field="skills",
+            ) from None
         row.save()
     for position, data in enumerate(requirements):
         Requirement.objects.create(
@@ -170,6 +177,25 @@ def _replace_children(
             if data.kind == RequirementKind.CREDENTIAL_HELD
             else None,
         )
+
+
+def _locked_achievement(member: Membership, pk: int) -> Achievement:
+    """The member's own definition, locked; another organization's reads as missing."""
+    try:
+        return Achievement.objects.select_for_update().get(
+            pk=pk, organization_id=member.organization_id
+        )
+    except Achievement.DoesNotExist:
+        raise NotFound("No such credential definition.") from None
+
+
+def _locked_version(member: Membership, pk: int) -> AchievementVersion:
+    try:
+        return AchievementVersion.objects.select_for_update().get(
+            pk=pk, organization_id=member.organization_id
+        )
+    except AchievementVersion.DoesNotExist:
+        raise NotFound("No such version of this credential definition.") from None
 
 
 def _full_clean(version: AchievementVersion) -> None:
@@ -231,9 +257,7 @@ def update_draft(
 ) -> AchievementVersion:
     """Edit a draft version in place. Published versions are never edited (start a new version)."""
     require(member, Capability.EDIT_ACHIEVEMENTS)
-    version = AchievementVersion.objects.select_for_update().get(
-        pk=version.pk, organization_id=member.organization_id
-    )
+    version = _locked_version(member, version.pk)
     if version.state != VersionState.DRAFT:
         raise DomainError(
             "Only a draft can be edited; start a new version to change a published definition."
@@ -263,10 +287,11 @@ def update_draft(
 @transaction.atomic
 def publish_version(*, member: Membership, version: AchievementVersion) -> AchievementVersion:
     require(member, Capability.EDIT_ACHIEVEMENTS)
-    achievement = Achievement.objects.select_for_update().get(
-        pk=version.achievement_id, organization_id=member.organization_id
-    )
-    version = AchievementVersion.objects.get(pk=version.pk, achievement=achievement)
+    achievement = _locked_achievement(member, version.achievement_id)
+    try:
+        version = AchievementVersion.objects.get(pk=version.pk, achievement=achievement)
+    except AchievementVersion.DoesNotExist:
+        raise NotFound("No such version of this credential definition.") from None
     if achievement.status == AchievementStatus.ARCHIVED:
         raise DomainError("An archived definition cannot be published.")
     if version.state != VersionState.DRAFT:
@@ -305,9 +330,7 @@ def publish_version(*, member: Membership, version: AchievementVersion) -> Achie
 def start_new_version(*, member: Membership, achievement: Achievement) -> AchievementVersion:
     """A draft copy of the published version; the published one stays issuable until replaced."""
     require(member, Capability.EDIT_ACHIEVEMENTS)
-    achievement = Achievement.objects.select_for_update().get(
-        pk=achievement.pk, organization_id=member.organization_id
-    )
+    achievement = _locked_achievement(member, achievement.pk)
     if achievement.status == AchievementStatus.ARCHIVED:
         raise DomainError("This definition is archived.")
     existing = achievement.versions.filter(state=VersionState.DRAFT).first()
@@ -344,9 +367,7 @@ def start_new_version(*, member: Membership, achievement: Achievement) -> Achiev
 def discard_draft(*, member: Membership, version: AchievementVersion) -> None:
     """Throw away an unpublished new version (the first version of a definition cannot be discarded)."""
     require(member, Capability.EDIT_ACHIEVEMENTS)
-    version = AchievementVersion.objects.select_for_update().get(
-        pk=version.pk, organization_id=member.organization_id
-    )
+    version = _locked_version(member, version.pk)
     if version.state != VersionState.DRAFT:
         raise DomainError("Only a draft can be discarded.")
     if not version.achievement.versions.exclude(pk=version.pk).exists():
@@ -365,9 +386,7 @@ def discard_draft(*, member: Membership, version: AchievementVersion) -> None:
 def archive_achievement(*, member: Membership, achievement: Achievement) -> Achievement:
     """Stop issuing a definition. Credentials already issued stay valid."""
     require(member, Capability.EDIT_ACHIEVEMENTS)
-    achievement = Achievement.objects.select_for_update().get(
-        pk=achievement.pk, organization_id=member.organization_id
-    )
+    achievement = _locked_achievement(member, achievement.pk)
     if achievement.status == AchievementStatus.ARCHIVED:
         raise DomainError("This definition is already archived.")
     previous = achievement.status

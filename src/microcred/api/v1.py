@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
@@ -25,3 +27,15 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         {"type": exc.code, "title": exc.message, "status": status, "field": exc.field},
         status=status,
     )
+
+
+def public_api_urls(ninja_api: NinjaAPI) -> tuple[list[Any], str, str]:
+    """The API's URL patterns, exempt from the session login requirement.
+
+    The API authenticates per operation (Ninja ``auth``), never by the browser session
+    redirecting to a login page.
+    """
+    patterns, app_name, namespace = ninja_api.urls
+    for pattern in patterns:
+        pattern.callback.login_required = False
+    return patterns, app_name, namespace

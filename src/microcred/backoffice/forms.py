@@ -74,6 +74,9 @@ class OrganizationForm(ImageUploadMixin, forms.ModelForm):
         required=False, help_text="PNG, JPEG, WebP or SVG, at most 2 MB. SVG files are sanitised."
     )
     remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+    # Declared, not generated from the model, to fix the scheme assumed for bare domains
+    # ("example.org" -> https://example.org); Django 5.x warns when it is left implicit.
+    website = forms.URLField(required=False, max_length=200, assume_scheme="https")
 
     class Meta:
         model = Organization
@@ -202,7 +205,9 @@ class SkillForm(forms.Form):
     framework_name = forms.CharField(
         max_length=120, required=False, label="Framework", help_text="E.g. ESCO"
     )
-    framework_url = forms.URLField(max_length=500, required=False, label="Framework entry URL")
+    framework_url = forms.URLField(
+        max_length=500, required=False, label="Framework entry URL", assume_scheme="https"
+    )
     code = forms.CharField(max_length=120, required=False, label="Code")
 
     def clean(self) -> dict[str, Any]:

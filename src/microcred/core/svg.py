@@ -231,6 +231,10 @@ def _parse(data: bytes) -> ET.Element:
     except ParseError as exc:
         line, column = exc.position
         _reject(f"The SVG is not well-formed XML (line {line}, column {column + 1}).")
+    except UploadRejected:
+        raise
+    except (LookupError, ValueError):  # expat and Python codecs refusing the declared encoding
+        _reject("The SVG declares a character encoding that cannot be read; save it as UTF-8.")
 
 
 # --- Values -------------------------------------------------------------------------------------

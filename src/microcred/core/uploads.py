@@ -78,7 +78,7 @@ def _read_capped(upload: File, max_bytes: int) -> bytes:
     for chunk in upload.chunks():  # chunks() rewinds to the start first
         buffer += chunk
         if len(buffer) > max_bytes:
-            raise UploadRejected(f"The file is larger than {limit}; the limit is {limit}.")
+            raise UploadRejected(f"The file is larger than the {limit} limit.")
     if not buffer:
         raise UploadRejected("The file is empty.")
     return bytes(buffer)
@@ -130,7 +130,8 @@ def _clean_raster(data: bytes, pillow_format: str, max_pixels: int) -> tuple[byt
                 image.load()
                 clean = _normalised(image, output_format)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_many_pixels(max_pixels) from None
+            pillow_limit = Image.MAX_IMAGE_PIXELS or max_pixels
+            raise _too_many_pixels(min(max_pixels, pillow_limit)) from None
         except UploadRejected:
             raise
         except Exception:  # decoders fail on hostile input in many ways

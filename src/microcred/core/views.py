@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.static import serve
 
 
 @login_not_required
@@ -13,6 +15,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Public uploads from local storage (logos, definition images); the middleware sandboxes them."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:

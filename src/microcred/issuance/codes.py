@@ -2,7 +2,9 @@
 
 A code is 9 random symbols (45 bits) plus one check symbol computed with the Luhn mod N
 algorithm over the 32-symbol alphabet, shown as ``XXXXX-XXXXX``. The check symbol catches
-every single-symbol typo and every swap of two adjacent symbols before the database is asked.
+every single-symbol typo before the database is asked, and every swap of two adjacent distinct
+symbols but one: like ``09`` <-> ``90`` in decimal Luhn, ``0Z`` <-> ``Z0`` (the first and last
+symbols) keeps the check, so 990 of the 992 ordered pairs of distinct symbols are caught.
 Crockford's decoding rules apply on input: case-insensitive, ``O`` reads as ``0``, ``I`` and
 ``L`` read as ``1``, and hyphens and spaces are ignored.
 """

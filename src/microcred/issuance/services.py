@@ -12,7 +12,7 @@ from django.utils import timezone
 from microcred.accounts.models import User, normalize_email
 from microcred.achievements.models import Achievement, AchievementStatus, VersionState
 from microcred.core.audit import log_action
-from microcred.core.errors import DomainError
+from microcred.core.errors import DomainError, NotFound
 from microcred.issuance import codes
 from microcred.issuance.models import CredentialStatus, IssuedCredential
 from microcred.issuance.validity import add_months
@@ -78,9 +78,13 @@ def _create(
     recipient_email: str,
     issued_at: datetime | None,
 ) -> IssuedCredential:
-    achievement = Achievement.objects.select_for_update().get(
-        pk=achievement.pk, organization_id=member.organization_id
-    )
+    try:
+        achievement = Achievement.objects.select_for_update().get(
+            pk=achievement.pk, organization_id=member.organization_id
+        )
+    except Achievement.DoesNotExist:
+        # Another organization's definition: the same answer as for one that does not exist.
+        raise NotFound("No such credential definition.") from None
     if achievement.status != AchievementStatus.PUBLISHED:
         raise DomainError("Only a published credential definition can be issued.")
     version = achievement.versions.get(state=VersionState.PUBLISHED)
@@ -134,9 +138,12 @@ def revoke_credential(
         )
     if len(reason) > 500:
         raise DomainError("The reason is longer than 500 characters.", field="reason")
-    credential = IssuedCredential.objects.select_for_update().get(
-        pk=credential.pk, organization_id=member.organization_id
-    )
+    try:
+        credential = IssuedCredential.objects.select_for_update().get(
+            pk=credential.pk, organization_id=member.organization_id
+        )
+    except IssuedCredential.DoesNotExist:
+        raise NotFound("No such credential.") from None
     if credential.status == CredentialStatus.REVOKED:
         raise DomainError("This credential is already revoked.")
     credential.status = CredentialStatus.REVOKED

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.core.validators import validate_email
 from django.db import transaction
 
 from microcred.accounts.models import User, normalize_email
 from microcred.core.audit import log_action
-from microcred.core.errors import DomainError
+from microcred.core.errors import DomainError, NotFound
 from microcred.organizations.models import Membership, Organization
 from microcred.organizations.queries import require
 from microcred.organizations.roles import Capability, Role
@@ -27,6 +29,26 @@ PROFILE_FIELDS = (
 )
 
 
+def _full_clean(organization: Organization) -> None:
+    """Model validation as a DomainError naming the first invalid field (slug, colours…)."""
+    try:
+        organization.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(
+            f"{field.replace('_', ' ').capitalize()}: {' '.join(messages)}", field=field
+        ) from None
+
+
+def _locked_member(member: Membership, pk: int) -> Membership:
+    try:
+        return Membership.objects.select_for_update().get(
+            pk=pk, organization_id=member.organization_id
+        )
+    except Membership.DoesNotExist:
+        raise NotFound("No such member.") from None
+
+
 @transaction.atomic
 def create_organization(*, owner: User, actor: User | None = None, **fields: Any) -> Organization:
     """Create a tenant with ``owner`` as its first owner."""
@@ -34,7 +56,7 @@ def create_organization(*, owner: User, actor: User | None = None, **fields: Any
     if Organization.objects.filter(slug=slug).exists():
         raise DomainError(f"The address name “{slug}” is already taken.", field="slug")
     organization = Organization(**fields)
-    organization.full_clean()
+    _full_clean(organization)
     organization.save()
     Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
     log_action(
@@ -67,7 +89,7 @@ def update_organization(
     if logo is not None:
         organization.logo.save(logo.name or "logo", logo, save=False)
         changed["logo"] = "replaced"
-    organization.full_clean()
+    _full_clean(organization)
     organization.save()
     if changed:
         log_action(
@@ -96,6 +118,10 @@ def add_member(*, member: Membership, email: str, role: str, full_name: str = ""
     require(member, Capability.MANAGE_MEMBERS)
     _check_role_change(member, role)
     email = normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError("Enter a valid e-mail address.", field="email") from None
     user = User.objects.filter(email=email).first()
     created = user is None
     if user is None:
@@ -131,9 +157,7 @@ def _lock_owners(organization_id: int) -> list[int]:
 def change_role(*, member: Membership, target: Membership, role: str) -> Membership:
     require(member, Capability.MANAGE_MEMBERS)
     _check_role_change(member, role)
-    target = Membership.objects.select_for_update().get(
-        pk=target.pk, organization_id=member.organization_id
-    )
+    target = _locked_member(member, target.pk)
     if target.role == Role.OWNER and role != Role.OWNER:
         require(member, Capability.MANAGE_OWNERS)
         if _lock_owners(member.organization_id) == [target.pk]:
@@ -158,9 +182,7 @@ def change_role(*, member: Membership, target: Membership, role: str) -> Members
 @transaction.atomic
 def remove_member(*, member: Membership, target: Membership) -> None:
     require(member, Capability.MANAGE_MEMBERS)
-    target = Membership.objects.select_for_update().get(
-        pk=target.pk, organization_id=member.organization_id
-    )
+    target = _locked_member(member, target.pk)
     if target.role == Role.OWNER:
         require(member, Capability.MANAGE_OWNERS)
         if _lock_owners(member.organization_id) == [target.pk]:

@@ -9,6 +9,7 @@ class VerifyCodeForm(forms.Form):
     code = forms.CharField(
         label="Verification code",
         max_length=40,
+        error_messages={"required": "Enter a verification code."},
         help_text="The 10-character code printed on the certificate, e.g. 7KQ2M-X9ABC.",
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
