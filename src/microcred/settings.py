@@ -7,6 +7,7 @@ console e-mail). Production sets the variables documented in the README and pass
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -164,6 +165,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise warns about a missing root before `collectstatic` has run (development, tests).
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 S3_BUCKET = env_optional("S3_BUCKET")

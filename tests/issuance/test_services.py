@@ -79,7 +79,9 @@ def test_issue_sets_identity_code_dates_and_provenance(world: World, expiring: A
     assert credential.valid_until == datetime(2025, 2, 28, 12, 0, tzinfo=UTC)
 
 
-def test_issue_without_validity_period_never_expires(world: World, achievement: Achievement) -> None:
+def test_issue_without_validity_period_never_expires(
+    world: World, achievement: Achievement
+) -> None:
     credential = issue(world.a.issuer, achievement)
 
     assert credential.valid_until is None
@@ -157,7 +159,10 @@ def test_invalid_recipient_is_refused(
     before = _state()
     with pytest.raises(DomainError) as excinfo:
         issuance_services.issue_credential(
-            member=world.a.issuer, achievement=achievement, recipient_name=name, recipient_email=email
+            member=world.a.issuer,
+            achievement=achievement,
+            recipient_name=name,
+            recipient_email=email,
         )
     assert excinfo.value.field == field
     assert _state() == before
@@ -189,9 +194,11 @@ def test_no_mail_is_queued_when_issuing_fails(
 ) -> None:
     issue(world.a.issuer, achievement)
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(DomainError):
-            issue(world.a.issuer, achievement)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(DomainError),
+    ):
+        issue(world.a.issuer, achievement)
     assert callbacks == []
     assert mail.outbox == []
 
@@ -479,7 +486,9 @@ def _row(credential: IssuedCredential, **overrides: Any) -> dict[str, Any]:
     return fields
 
 
-def test_database_refuses_a_second_active_credential(world: World, achievement: Achievement) -> None:
+def test_database_refuses_a_second_active_credential(
+    world: World, achievement: Achievement
+) -> None:
     credential = issue(world.a.issuer, achievement)
 
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -513,7 +522,9 @@ def test_database_refuses_inconsistent_rows(
     credential = issue(world.a.issuer, achievement)
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        IssuedCredential.objects.create(**_row(credential, recipient_email="x@example.test", **overrides))
+        IssuedCredential.objects.create(
+            **_row(credential, recipient_email="x@example.test", **overrides)
+        )
 
 
 def test_database_refuses_a_repeated_verification_code(

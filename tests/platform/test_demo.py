@@ -39,3 +39,40 @@ def test_demo_loads_once_and_is_safe_to_run_again(settings):
 
     call_command("demo", stdout=StringIO())
     assert _counts() == (1, 5, 3, 1, 1)
+
+
+@pytest.mark.django_db
+def test_createorganization_command_makes_a_tenant_with_an_owner():
+    out = StringIO()
+    call_command(
+        "createorganization",
+        slug="example-uni",
+        name="Example University",
+        country="nl",
+        contact_email="info@example.test",
+        owner_email="Boss@Example.test",
+        stdout=out,
+    )
+    organization = Organization.objects.get(slug="example-uni")
+    membership = Membership.objects.get(organization=organization)
+    assert (membership.user.email, membership.role) == ("boss@example.test", "owner")
+    assert not membership.user.has_usable_password()
+    assert str(organization.country) == "NL"
+
+
+@pytest.mark.django_db
+def test_createorganization_command_reports_bad_input_and_saves_nothing():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="(?i)slug"):
+        call_command(
+            "createorganization",
+            slug="Not A Slug",
+            name="X",
+            country="NL",
+            contact_email="info@example.test",
+            owner_email="owner@example.test",
+            stdout=StringIO(),
+        )
+    assert Organization.objects.count() == 0
+    assert not User.objects.filter(email="owner@example.test").exists()

@@ -190,11 +190,19 @@ def _locked_achievement(member: Membership, pk: int) -> Achievement:
 
 
 def _locked_version(member: Membership, pk: int) -> AchievementVersion:
+    """The member's own version, locked after its definition.
+
+    Every service locks the definition before any of its versions (publish_version does so
+    too); taking the version first would deadlock against a concurrent publish.
+    """
+    scoped = AchievementVersion.objects.filter(pk=pk, organization_id=member.organization_id)
+    achievement_id = scoped.values_list("achievement_id", flat=True).first()
+    if achievement_id is None:
+        raise NotFound("No such version of this credential definition.")
+    _locked_achievement(member, achievement_id)
     try:
-        return AchievementVersion.objects.select_for_update().get(
-            pk=pk, organization_id=member.organization_id
-        )
-    except AchievementVersion.DoesNotExist:
+        return scoped.select_for_update().get()
+    except AchievementVersion.DoesNotExist:  # discarded while we waited for the lock
         raise NotFound("No such version of this credential definition.") from None
 
 
@@ -289,7 +297,9 @@ def publish_version(*, member: Membership, version: AchievementVersion) -> Achie
     require(member, Capability.EDIT_ACHIEVEMENTS)
     achievement = _locked_achievement(member, version.achievement_id)
     try:
-        version = AchievementVersion.objects.get(pk=version.pk, achievement=achievement)
+        version = AchievementVersion.objects.select_for_update().get(
+            pk=version.pk, achievement=achievement
+        )
     except AchievementVersion.DoesNotExist:
         raise NotFound("No such version of this credential definition.") from None
     if achievement.status == AchievementStatus.ARCHIVED:

@@ -187,6 +187,10 @@ class AchievementForm(ImageUploadMixin, forms.ModelForm):
             "supervision": "Supervision and identity verification during assessment",
             "integration": "Integration / stackability",
             "validity_months": "Valid for (months)",
+            "assessment_type": "Type of assessment",
+            "participation_form": "Form of participation",
+            "quality_assurance": "Type of quality assurance",
+            "nqf_level": "National framework level",
         }
         help_texts = {
             "assessment_type": "E.g. online exam with proctoring, practical project, portfolio.",

@@ -146,9 +146,17 @@ def add_member(*, member: Membership, email: str, role: str, full_name: str = ""
 
 
 def _lock_owners(organization_id: int) -> list[int]:
+    """Lock the organization's owner memberships (in primary-key order) and return their ids.
+
+    Role changes and removals take these locks before the target's own row, so two of them
+    always queue in the same order: taking the target first lets two owners who step down at
+    once deadlock. ``order_by("pk")`` also keeps the default ordering's joins (organization,
+    user) out of ``FOR UPDATE``, which would lock those rows too.
+    """
     return list(
         Membership.objects.select_for_update()
         .filter(organization_id=organization_id, role=Role.OWNER)
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
 
@@ -157,10 +165,11 @@ def _lock_owners(organization_id: int) -> list[int]:
 def change_role(*, member: Membership, target: Membership, role: str) -> Membership:
     require(member, Capability.MANAGE_MEMBERS)
     _check_role_change(member, role)
+    owners = _lock_owners(member.organization_id)
     target = _locked_member(member, target.pk)
     if target.role == Role.OWNER and role != Role.OWNER:
         require(member, Capability.MANAGE_OWNERS)
-        if _lock_owners(member.organization_id) == [target.pk]:
+        if owners == [target.pk]:
             raise DomainError(
                 "An organization needs at least one owner; make someone else owner first."
             )
@@ -182,10 +191,11 @@ def change_role(*, member: Membership, target: Membership, role: str) -> Members
 @transaction.atomic
 def remove_member(*, member: Membership, target: Membership) -> None:
     require(member, Capability.MANAGE_MEMBERS)
+    owners = _lock_owners(member.organization_id)
     target = _locked_member(member, target.pk)
     if target.role == Role.OWNER:
         require(member, Capability.MANAGE_OWNERS)
-        if _lock_owners(member.organization_id) == [target.pk]:
+        if owners == [target.pk]:
             raise DomainError("The last owner cannot be removed.")
     log_action(
         "microcred.member.removed",
