@@ -64,7 +64,7 @@ def test_createorganization_command_makes_a_tenant_with_an_owner():
 def test_createorganization_command_reports_bad_input_and_saves_nothing():
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="(?i)slug"):
+    with pytest.raises(CommandError, match=r"(?i)slug"):
         call_command(
             "createorganization",
             slug="Not A Slug",

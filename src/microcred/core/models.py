@@ -50,12 +50,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} by {self.actor_label or 'system'}"
 
-    @property
-    def label(self) -> str:
-        """``microcred.credential.revoked`` → "Credential revoked"."""
-        parts = self.action.split(".")[1:] or [self.action]
-        return " ".join(parts).replace("_", " ").capitalize()
-
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         if self.pk is not None:
             raise ValueError("audit entries are append-only")
@@ -63,3 +57,9 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise ValueError("audit entries are append-only")
+
+    @property
+    def label(self) -> str:
+        """``microcred.credential.revoked`` → "Credential revoked"."""
+        parts = self.action.split(".")[1:] or [self.action]
+        return " ".join(parts).replace("_", " ").capitalize()
