@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from microcred.accounts.models import User
+from microcred.core.models import AuditEntry
 
 NEW_PASSWORD = "amber-lantern-4412"
 
@@ -33,6 +34,8 @@ def test_password_change_keeps_this_session(client: Client, user: User, password
     assert "Your password is changed" in client.get(response["Location"]).text
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
+    entry = AuditEntry.objects.get(action="microcred.user.password_changed")
+    assert (entry.actor, entry.object_id) == (user, str(user.pk))
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from microcred.accounts import services
 from microcred.accounts.models import User
+from microcred.core.models import AuditEntry
 
 LogIn = Callable[..., Any]
 NEW_PASSWORD = "amber-lantern-4412"
@@ -57,6 +58,9 @@ def test_password_reset_end_to_end(
     assert response["Location"] == reverse("accounts:password_reset_complete")
     assert "Your password is saved" in client.get(response["Location"]).text
     assert SESSION_KEY not in client.session  # a reset never logs in by itself
+    assert (
+        AuditEntry.objects.filter(action="microcred.user.password_reset", actor=user).count() == 1
+    )
     assert log_in("ann@example.org", password).status_code == 200
     assert log_in("ann@example.org", NEW_PASSWORD).status_code == 302
     assert client.session[SESSION_KEY] == str(user.pk)

@@ -1,4 +1,4 @@
-"""Back-office fixtures: uploads and static files isolated from the developer's ``var/``."""
+"""Back-office fixtures: uploads and static files isolated from ``var/``, fast password hashing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _storage(settings: Any, tmp_path: Path) -> Iterator[None]:
+def _test_settings(settings: Any, tmp_path: Path) -> Iterator[None]:
     """Uploads go to a temporary directory; static files need no ``collectstatic`` run.
 
     The production settings use WhiteNoise's manifest storage (which fails on a missing
@@ -25,5 +25,8 @@ def _storage(settings: Any, tmp_path: Path) -> Iterator[None]:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Argon2 costs about half a second per account on a busy machine and ``world`` makes ten.
+    # Autouse fixtures run first, so the accounts it creates use this fast hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
 

@@ -68,3 +68,8 @@ def disable_totp(*, user: User) -> None:
     deleted, _ = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
         log_action("microcred.user.totp_disabled", actor=user, organization=None, target=user)
+
+
+def record_password_set(*, user: User, how: str) -> None:
+    """Audit a password change ("changed") or a reset / first password from an invitation ("reset")."""
+    log_action(f"microcred.user.password_{how}", actor=user, organization=None, target=user)

@@ -254,6 +254,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         # Whoever can read the mailbox may log in again at once, as the lockout page promises.
         reset_login_failures(username=self.user.get_username())
+        services.record_password_set(user=self.user, how="reset")
         return response
 
 
@@ -273,6 +274,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         kwargs = super().get_form_kwargs()
         kwargs["request"] = self.request
         return kwargs
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.record_password_set(user=form.user, how="changed")
+        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
