@@ -97,6 +97,15 @@ def _org(slug: str, name: str) -> Org:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """``world`` creates ten accounts per test; Argon2 would make each cost ~0.5 s.
+
+    tests/accounts restores the production hashers, where hashing is the subject.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _static_files(settings, tmp_path_factory):
     """Serve static files from the source tree: the suite does not run collectstatic."""
     root = tmp_path_factory.mktemp("static")

@@ -16,6 +16,14 @@ PASSWORD = "violet-harbour-1729"
 
 
 @pytest.fixture(autouse=True)
+def _production_password_hashing(settings: Any) -> None:
+    """Hashing is the subject here: use the configured Argon2 hashers, not the suite's fast one."""
+    from microcred import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+
+
+@pytest.fixture(autouse=True)
 def _no_login_failures(db: None) -> Iterator[None]:
     """Each test starts with no recorded failed log-ins (django-axes), whatever ran before."""
     reset_login_failures()

@@ -149,7 +149,11 @@ def _snapshot() -> tuple[Any, ...]:
 @pytest.mark.parametrize("route", ROUTES, ids=_route_id)
 @pytest.mark.parametrize("role", ["owner", "assessor"])
 def test_member_of_the_other_organization_gets_404(
-    world: World, scene: dict[str, Objects], login: Any, route: tuple[str, str | None, str], role: str
+    world: World,
+    scene: dict[str, Objects],
+    login: Any,
+    route: tuple[str, str | None, str],
+    role: str,
 ) -> None:
     name, target, method = route
     path = url(name, world.a.slug, *_args(target, scene["a"]))
@@ -175,14 +179,20 @@ def test_object_of_the_other_organization_through_own_address_gets_404(
     before = _snapshot()
 
     response = _request(
-        b_owner, method, url(name, world.b.slug, *_args(target, scene["a"])), _data(name, scene["a"])
+        b_owner,
+        method,
+        url(name, world.b.slug, *_args(target, scene["a"])),
+        _data(name, scene["a"]),
     )
 
     assert response.status_code == 404
     assert _snapshot() == before
     # B's own object at the same place is found.
     own = _request(
-        b_owner, method, url(name, world.b.slug, *_args(target, scene["b"])), _data(name, scene["b"])
+        b_owner,
+        method,
+        url(name, world.b.slug, *_args(target, scene["b"])),
+        _data(name, scene["b"]),
     )
     assert own.status_code in {200, 302, 400}
 
@@ -190,7 +200,11 @@ def test_object_of_the_other_organization_through_own_address_gets_404(
 @pytest.mark.parametrize("route", ROUTES, ids=_route_id)
 @pytest.mark.parametrize("who", ["stranger", "learner"])
 def test_user_without_membership_gets_404(
-    world: World, scene: dict[str, Objects], login: Any, route: tuple[str, str | None, str], who: str
+    world: World,
+    scene: dict[str, Objects],
+    login: Any,
+    route: tuple[str, str | None, str],
+    who: str,
 ) -> None:
     name, target, method = route
     before = _snapshot()
@@ -227,10 +241,16 @@ FORBIDDEN_CASES = [
 
 
 @pytest.mark.parametrize(
-    ("route", "role"), FORBIDDEN_CASES, ids=[f"{_route_id(r)}-{role}" for r, role in FORBIDDEN_CASES]
+    ("route", "role"),
+    FORBIDDEN_CASES,
+    ids=[f"{_route_id(r)}-{role}" for r, role in FORBIDDEN_CASES],
 )
 def test_member_whose_role_lacks_the_capability_gets_403(
-    world: World, scene: dict[str, Objects], login: Any, route: tuple[str, str | None, str], role: str
+    world: World,
+    scene: dict[str, Objects],
+    login: Any,
+    route: tuple[str, str | None, str],
+    role: str,
 ) -> None:
     name, target, method = route
     before = _snapshot()
@@ -260,7 +280,11 @@ ALLOWED_CASES = [
     ("route", "role"), ALLOWED_CASES, ids=[f"{_route_id(r)}-{role}" for r, role in ALLOWED_CASES]
 )
 def test_member_with_the_capability_sees_the_page(
-    world: World, scene: dict[str, Objects], login: Any, route: tuple[str, str | None, str], role: str
+    world: World,
+    scene: dict[str, Objects],
+    login: Any,
+    route: tuple[str, str | None, str],
+    role: str,
 ) -> None:
     name, target, _ = route
     response = login(world.a.member(role).user).get(

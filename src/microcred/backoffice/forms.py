@@ -242,15 +242,20 @@ class RequirementForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         kind = data.get("kind")
+        needed: dict[str, str] = {}
         if kind == RequirementKind.EXAM_SCORE:
-            if not data.get("exam_name"):
-                self.add_error("exam_name", "Name the exam.")
-            if data.get("min_score_percent") is None:
-                self.add_error("min_score_percent", "Give the minimum score in %.")
-        elif kind == RequirementKind.EVIDENCE and not data.get("description"):
-            self.add_error("description", "Describe the project or evidence to approve.")
-        elif kind == RequirementKind.CREDENTIAL_HELD and not data.get("prerequisite"):
-            self.add_error("prerequisite", "Choose the prerequisite credential.")
+            needed = {
+                "exam_name": "Name the exam.",
+                "min_score_percent": "Give the minimum score in %.",
+            }
+        elif kind == RequirementKind.EVIDENCE:
+            needed = {"description": "Describe the project or evidence to approve."}
+        elif kind == RequirementKind.CREDENTIAL_HELD:
+            needed = {"prerequisite": "Choose the prerequisite credential."}
+        for field, message in needed.items():
+            # A field that failed its own validation already says why; do not add a second error.
+            if data.get(field) in (None, "") and field not in self.errors:
+                self.add_error(field, message)
         return data
 
 

@@ -60,6 +60,13 @@ def issue_credential(
         with transaction.atomic():
             credential = _create(member, achievement, recipient_name, recipient_email, issued_at)
     except IntegrityError:
+        if not IssuedCredential.objects.filter(
+            achievement_id=achievement.pk,
+            achievement_version__state=VersionState.PUBLISHED,
+            recipient_email=recipient_email,
+            status=CredentialStatus.ACTIVE,
+        ).exists():
+            raise  # not the duplicate-recipient constraint: a real fault, not the user's
         # Two issuers raced for the same recipient: the constraint decided.
         raise DomainError(
             f"{recipient_email} already holds an active credential for this definition.",

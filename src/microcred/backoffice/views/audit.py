@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -21,4 +23,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         entries = entries.filter(action__startswith=action)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "backoffice/audit.html", {"page": page, "action": action})
+    # The pagination links repeat the filter, encoded ("+", "&" or "#" in it must survive).
+    query = urlencode({"action": action}) if action else ""
+    return render(
+        request, "backoffice/audit.html", {"page": page, "action": action, "query": query}
+    )

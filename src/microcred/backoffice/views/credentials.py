@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +23,11 @@ PAGE_SIZE = 25
 def credential_list(request: HttpRequest) -> HttpResponse:
     member = request.member  # type: ignore[attr-defined]
     filters = CredentialFilterForm(request.GET or None, achievements=achievements_for(member))
-    criteria = filters.cleaned_data if filters.is_valid() else {}
+    criteria: dict[str, Any] = {}
+    if filters.is_bound:
+        # A bad value in one filter (a stale link, a hand-edited URL) drops only that filter.
+        filters.is_valid()
+        criteria = filters.cleaned_data
     achievement = criteria.get("achievement")
     credentials = queries.credentials_for(
         member,

@@ -11,13 +11,21 @@ from microcred.backoffice.access import member_view
 from microcred.backoffice.forms import MemberAddForm, RoleForm
 from microcred.core.errors import DomainError
 from microcred.organizations import queries, services
-from microcred.organizations.roles import Capability
+from microcred.organizations.roles import Capability, Role
 
 
 def _page(request: HttpRequest, form: MemberAddForm, status: int = 200) -> HttpResponse:
     member = request.member  # type: ignore[attr-defined]
+    # Owners are managed only by owners. An admin gets no controls on an owner's row: a role
+    # select without the "owner" choice would show the owner as holding the first role listed.
+    manages_owners = member.can(Capability.MANAGE_OWNERS)
     rows = [
-        (m, RoleForm(member=member, initial={"role": m.role}, prefix=f"m{m.pk}"))
+        (
+            m,
+            RoleForm(member=member, initial={"role": m.role}, prefix=f"m{m.pk}")
+            if manages_owners or m.role != Role.OWNER
+            else None,
+        )
         for m in queries.members_of(member)
     ]
     return render(request, "backoffice/members.html", {"rows": rows, "form": form}, status=status)
@@ -56,7 +64,8 @@ def change_role(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{target.user.email} is now {form.cleaned_data['role']}.")
+            role = Role(form.cleaned_data["role"]).label
+            messages.success(request, f"{target.user.email} is now {role}.")
     return redirect("backoffice:members", slug=member.organization.slug)
 
 
