@@ -231,7 +231,7 @@ class Requirement(models.Model):
 
     def __str__(self) -> str:
         if self.kind == RequirementKind.EXAM_SCORE:
-            return f"At least {self.min_score_percent:g} % in “{self.exam_name}”"
+            return f"At least {self.min_score_percent.normalize():f} % in “{self.exam_name}”"
         if self.kind == RequirementKind.CREDENTIAL_HELD:
             return f"Holds “{self.prerequisite}”"
         return f"Approved: {self.description}"

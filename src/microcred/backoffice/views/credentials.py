@@ -14,6 +14,7 @@ from microcred.backoffice.access import member_view
 from microcred.backoffice.forms import CredentialFilterForm, IssueForm, RevokeForm
 from microcred.core.errors import DomainError
 from microcred.issuance import queries, services
+from microcred.issuance.models import CredentialStatus
 from microcred.organizations.roles import Capability
 
 PAGE_SIZE = 25
@@ -101,6 +102,9 @@ def credential_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def credential_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     member = request.member  # type: ignore[attr-defined]
     credential = queries.get_credential_for(member, pk)
+    if credential.status == CredentialStatus.REVOKED:
+        messages.info(request, "This credential is already revoked.")
+        return redirect("backoffice:credential", slug=member.organization.slug, pk=pk)
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
