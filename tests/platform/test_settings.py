@@ -21,7 +21,11 @@ PRODUCTION = {
 
 
 def microcred(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MICROCRED_")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MICROCRED_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     executable = shutil.which("microcred") or os.path.join(
         os.path.dirname(sys.executable), "microcred"
     )
