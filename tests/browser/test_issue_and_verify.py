@@ -104,3 +104,19 @@ def test_back_office_is_usable_on_a_phone(browser, live_server, world):
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     context.close()
+
+
+def test_issued_list_filters_as_you_type(page, world):
+    from tests.conftest import issue, publish_achievement
+
+    achievement = publish_achievement(world.a.issuer)
+    for email in ("maria@example.test", "mario@example.test", "olga@example.test"):
+        issue(world.a.issuer, achievement, email)
+    log_in(page, "issuer@org-a.test")
+    page.goto("/manage/org-a/credentials/issued")
+    expect(page.get_by_role("status").filter(has_text="credential")).to_have_text("3 credentials")
+    page.get_by_label("Search").fill("mari")
+    # htmx swaps the results in place; the address bar keeps the filter for sharing and back.
+    expect(page.get_by_role("status").filter(has_text="credential")).to_have_text("2 credentials")
+    expect(page.get_by_text("olga@example.test")).to_have_count(0)
+    assert "q=mari" in page.url

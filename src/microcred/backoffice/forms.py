@@ -330,4 +330,5 @@ class CredentialFilterForm(forms.Form):
     def __init__(self, *args: Any, achievements: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["achievement"].queryset = achievements
-        self.fields["q"].widget.attrs.update(placeholder="Name, e-mail or code", type="search")
+        self.fields["q"].widget.input_type = "search"
+        self.fields["q"].widget.attrs.update(placeholder="Name, e-mail or code")
