@@ -63,7 +63,7 @@ def test_changes_made_in_the_back_office_are_logged_and_shown(world: World, logi
     assert response.status_code == 200
     page = text(response)
     for action in expected:
-        assert f"<code>{action}</code>" in page
+        assert f'<code class="small muted">{action}</code>' in page
     assert "Typo in name" in page
     assert "issuer@org-a.test" in page
     shown = list(response.context["page"])

@@ -8,11 +8,12 @@ from django import forms
 from django.core.files.base import File
 
 from microcred.achievements.models import Achievement, AchievementVersion, RequirementKind
-from microcred.achievements.services import RequirementData, SkillData
+from microcred.achievements.services import CONTENT_FIELDS, RequirementData, SkillData
 from microcred.core.uploads import clean_image_field
 from microcred.issuance.models import CredentialStatus
 from microcred.organizations.models import Membership, Organization
 from microcred.organizations.roles import Capability, Role
+from microcred.organizations.services import PROFILE_FIELDS
 
 
 class LinesField(forms.CharField):
@@ -80,17 +81,7 @@ class OrganizationForm(ImageUploadMixin, forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = (
-            "name",
-            "legal_name",
-            "country",
-            "region",
-            "website",
-            "contact_email",
-            "description",
-            "primary_color",
-            "secondary_color",
-        )
+        fields = PROFILE_FIELDS
         widgets = {
             "primary_color": forms.TextInput(attrs={"type": "color"}),
             "secondary_color": forms.TextInput(attrs={"type": "color"}),
@@ -146,31 +137,7 @@ class AchievementForm(ImageUploadMixin, forms.ModelForm):
 
     class Meta:
         model = AchievementVersion
-        fields = (
-            "title",
-            "short_description",
-            "scope",
-            "criteria",
-            "tags",
-            "validity_months",
-            "awarding_bodies",
-            "issuer_country",
-            "issuer_region",
-            "learning_outcomes",
-            "workload_ects",
-            "workload_hours",
-            "eqf_level",
-            "nqf_level",
-            "assessment_type",
-            "participation_form",
-            "quality_assurance",
-            "prerequisites",
-            "supervision",
-            "grade",
-            "integration",
-            "integration_details",
-            "further_information",
-        )
+        fields = CONTENT_FIELDS
         widgets = {
             "short_description": forms.Textarea(attrs={"rows": 2}),
             "scope": forms.Textarea(attrs={"rows": 3}),
