@@ -54,6 +54,43 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _master_key() -> str:
+    """The key that encrypts signing keys at rest (core.secretbox); never stored in the database."""
+    key = env_optional("MASTER_KEY")
+    path = env_optional("MASTER_KEY_FILE")
+    if key and path:
+        raise ImproperlyConfigured(
+            "Set MICROCRED_MASTER_KEY or MICROCRED_MASTER_KEY_FILE, not both"
+        )
+    if path:
+        try:
+            key = Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"MICROCRED_MASTER_KEY_FILE={path!r} cannot be read: {exc}"
+            ) from None
+    if not key:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "MICROCRED_MASTER_KEY (or MICROCRED_MASTER_KEY_FILE) must be set outside debug mode "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        # Development: a random key kept in the data directory, like the secret key.
+        key_path = DATA_DIR / "master_key"
+        if not key_path.exists():
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            key_path.write_text(secrets.token_urlsafe(32))
+            key_path.chmod(0o600)
+        key = key_path.read_text().strip()
+    from microcred.core.secretbox import decode_master_key
+
+    decode_master_key(key)  # fail at start-up, not at the first signature
+    return key
+
+
+MASTER_KEY = _master_key()
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [_public.hostname or "127.0.0.1", "127.0.0.1", "localhost"]
 )

@@ -11,6 +11,7 @@ import pytest
 
 PRODUCTION = {
     "MICROCRED_SECRET_KEY": "x7Gq2-kLp9_Zr4tVb8NcW1yHs6Jd3Fm0Qe5Ua-RiOoTgYnXlBvCwEzKjMhPsDf",
+    "MICROCRED_MASTER_KEY": "q0Ecyb6DQd8rV2bUu5dPj3kTt8wW5nA1y0H7mXz4L2s",
     "MICROCRED_PUBLIC_URL": "https://credentials.example.org",
     "MICROCRED_ALLOWED_HOSTS": "credentials.example.org",
     "MICROCRED_DATABASE_URL": "postgresql://microcred@db.internal/microcred",
@@ -49,6 +50,13 @@ def test_production_settings_pass_check_deploy():
     assert "no issues" in result.stdout
 
 
+def test_missing_master_key_outside_debug_fails_loudly():
+    env = {k: v for k, v in PRODUCTION.items() if k != "MICROCRED_MASTER_KEY"}
+    result = microcred("check", env=env)
+    assert result.returncode != 0
+    assert "MICROCRED_MASTER_KEY (or MICROCRED_MASTER_KEY_FILE) must be set" in result.stderr
+
+
 def test_missing_secret_key_outside_debug_fails_loudly():
     env = {k: v for k, v in PRODUCTION.items() if k != "MICROCRED_SECRET_KEY"}
     result = microcred("check", env=env)
@@ -68,6 +76,7 @@ def test_missing_secret_key_outside_debug_fails_loudly():
         ("MICROCRED_DATABASE_URL", "oracle://x/y", "a sqlite:/// or postgresql:// URL"),
         ("MICROCRED_EMAIL_URL", "pigeon://loft", "MICROCRED_EMAIL_URL='pigeon://loft' is invalid"),
         ("MICROCRED_HSTS_SECONDS", "-5", "an integer >= 0"),
+        ("MICROCRED_MASTER_KEY", "c2hvcnQ", "MICROCRED_MASTER_KEY must be 32 random bytes"),
     ],
 )
 def test_bad_values_fail_at_start_with_the_variable_named(name, value, message):

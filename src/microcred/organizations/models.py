@@ -65,3 +65,55 @@ class Membership(TimestampedModel):
 
     def can(self, capability: Capability) -> bool:
         return role_can(self.role, capability)
+
+
+class SigningKeyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RETIRED = "retired", "Retired"  # no longer signs; still resolvable so old credentials verify
+    COMPROMISED = "compromised", "Compromised"
+
+
+class SigningKey(models.Model):
+    """An organization's Ed25519 key pair. The private key is encrypted at rest (core.secretbox).
+
+    Rotation makes a new key active and retires the old one, which stays in the organization's
+    DID document. A compromised key keeps its public half listed too, but signatures claiming a
+    date at or after ``compromised_at`` are refused by the verifier.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="signing_keys"
+    )
+    key_id = models.CharField(max_length=64, help_text="Fragment of the verification method URL.")
+    public_key_multibase = models.CharField(max_length=64, unique=True)
+    private_key_sealed = models.TextField(editable=False)
+    status = models.CharField(
+        max_length=20, choices=SigningKeyStatus.choices, default=SigningKeyStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    compromised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key_id"], name="signing_key_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status="active"),
+                name="signing_key_one_active",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="compromised") | models.Q(compromised_at__isnull=False),
+                name="signing_key_compromise_dated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} key {self.key_id} ({self.status})"
+
+    def __repr__(self) -> str:
+        # Never show the sealed private key, even encrypted, in logs or tracebacks.
+        return f"<SigningKey {self.organization_id}/{self.key_id} {self.status}>"

@@ -12,6 +12,7 @@ from django.db import transaction
 from microcred.accounts.models import User, normalize_email
 from microcred.core.audit import log_action
 from microcred.core.errors import DomainError, NotFound
+from microcred.organizations import keys
 from microcred.organizations.models import Membership, Organization
 from microcred.organizations.queries import require
 from microcred.organizations.roles import Capability, Role
@@ -59,6 +60,7 @@ def create_organization(*, owner: User, actor: User | None = None, **fields: Any
     _full_clean(organization)
     organization.save()
     Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+    keys.active_key(organization)
     log_action(
         "microcred.organization.created",
         actor=actor or owner,

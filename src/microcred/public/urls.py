@@ -9,4 +9,5 @@ urlpatterns = [
     path("verify", views.verify_form, name="verify"),
     path("verify/<str:code>", views.verify_code, name="verify_code"),
     path("orgs/<slug:slug>/brand.css", views.brand_css, name="brand_css"),
+    path("orgs/<slug:slug>/did.json", views.organization_did, name="organization_did"),
 ]

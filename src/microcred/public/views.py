@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from microcred.achievements.queries import version_detail
 from microcred.core.errors import NotFound
 from microcred.issuance import codes, queries
+from microcred.organizations import keys
 from microcred.organizations.models import Organization
 from microcred.public.forms import VerifyCodeForm
 
@@ -79,4 +80,15 @@ def brand_css(request: HttpRequest, slug: str) -> HttpResponse:
     css = f":root {{ --brand: {organization.primary_color}; --brand-dark: {organization.secondary_color}; }}\n"
     response = HttpResponse(css, content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@login_not_required
+@require_GET
+def organization_did(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organization's did:web document (did:web:<host>:orgs:<slug>), listing all its keys."""
+    organization = get_object_or_404(Organization, slug=slug)
+    response = JsonResponse(keys.did_document(organization), content_type="application/did+ld+json")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
     return response
