@@ -10,7 +10,9 @@ from django.urls import reverse
 from ninja import Router, Schema
 
 from microcred.core.errors import DomainError
-from microcred.issuance import codes, queries
+from microcred.issuance import codes, queries, verification
+from microcred.vc import baking
+from microcred.vc.errors import VCError
 
 router = Router(tags=["verification"])
 
@@ -38,6 +40,59 @@ class VerificationOut(Schema):
 
 class InvalidCodeError(DomainError):
     code = "invalid_code"
+
+
+class CheckOut(Schema):
+    name: str
+    outcome: str
+    message: str
+
+
+class ReportOut(Schema):
+    verdict: str
+    checks: list[CheckOut]
+    issuer_id: str | None
+    issuer_name: str | None
+    known_issuer: str | None
+    status: list[dict]
+
+
+class InvalidInputError(DomainError):
+    code = "invalid_input"
+
+
+MAX_UPLOAD = 8 * 1024 * 1024
+
+
+@router.post(
+    "",
+    response=ReportOut,
+    auth=None,
+    summary="Verify a credential file",
+    description=(
+        "Send the credential as a JSON body (application/json or application/vc+ld+json), or upload "
+        "a baked PNG/SVG badge or a JSON file as multipart field `file`. The report lists every check."
+    ),
+)
+def verify_document(request: HttpRequest) -> dict:
+    upload = request.FILES.get("file")
+    if upload is not None:
+        if upload.size and upload.size > MAX_UPLOAD:
+            raise InvalidInputError(
+                f"The file is larger than {MAX_UPLOAD // (1024 * 1024)} MB.", field="file"
+            )
+        data = upload.read(MAX_UPLOAD + 1)
+    else:
+        data = request.body
+    if not data:
+        raise InvalidInputError(
+            "Send a credential as the JSON body or as the file field.", field="file"
+        )
+    try:
+        text = baking.extract(data)
+    except VCError as exc:
+        raise InvalidInputError(exc.message, field="file") from None
+    return verification.verify(text).as_dict()
 
 
 @router.get(

@@ -68,6 +68,18 @@ class IssuedCredential(models.Model):
     )
     revocation_reason = models.CharField(max_length=500, blank=True)
 
+    # The signed OpenBadgeCredential, fixed at issuance (presentation may change; this never does).
+    recipient_salt = models.CharField(max_length=64, blank=True)
+    document = models.JSONField(null=True, blank=True, editable=False)
+    status_list = models.ForeignKey(
+        "issuance.StatusList",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credentials",
+    )
+    status_index = models.PositiveIntegerField(null=True, blank=True)
+
     class Meta:
         ordering = ["-issued_at", "-id"]
         indexes = [
@@ -89,6 +101,9 @@ class IssuedCredential(models.Model):
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
                 name="credential_validity_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["status_list", "status_index"], name="credential_status_index_unique"
             ),
         ]
 
@@ -115,3 +130,32 @@ class IssuedCredential(models.Model):
         if self.valid_from > now:
             return VerificationState.NOT_YET_VALID
         return VerificationState.VALID
+
+
+class StatusList(models.Model):
+    """One W3C Bitstring Status List of an organization (131,072 entries), and its signed form.
+
+    Bits are flipped under a row lock (``select_for_update``) so two revocations never lose
+    each other's update; the list credential is re-signed after every change.
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="status_lists"
+    )
+    purpose = models.CharField(max_length=20, default="revocation")
+    number = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(default=131_072)
+    bits = models.BinaryField()
+    document = models.JSONField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["organization", "purpose", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "purpose", "number"], name="status_list_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.purpose} list {self.number}"

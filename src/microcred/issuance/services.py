@@ -13,7 +13,7 @@ from microcred.accounts.models import User, normalize_email
 from microcred.achievements.models import Achievement, AchievementStatus, VersionState
 from microcred.core.audit import log_action
 from microcred.core.errors import DomainError, NotFound
-from microcred.issuance import codes
+from microcred.issuance import codes, signing, status
 from microcred.issuance.models import CredentialStatus, IssuedCredential
 from microcred.issuance.validity import add_months
 from microcred.organizations.models import Membership
@@ -118,6 +118,7 @@ def _create(
         else None,
         issued_by=member.user,
     )
+    signing.sign_credential(credential)
     log_action(
         "microcred.credential.issued",
         actor=member.user,
@@ -158,6 +159,7 @@ def revoke_credential(
     credential.revoked_by = member.user
     credential.revocation_reason = reason
     credential.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
+    status.set_status(credential, True)
     log_action(
         "microcred.credential.revoked",
         actor=member.user,

@@ -10,4 +10,7 @@ urlpatterns = [
     path("verify/<str:code>", views.verify_code, name="verify_code"),
     path("orgs/<slug:slug>/brand.css", views.brand_css, name="brand_css"),
     path("orgs/<slug:slug>/did.json", views.organization_did, name="organization_did"),
+    path(
+        "orgs/<slug:slug>/status/<slug:purpose>/<int:number>", views.status_list, name="status_list"
+    ),
 ]

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET
 from microcred.achievements.queries import version_detail
 from microcred.core.errors import NotFound
 from microcred.issuance import codes, queries
+from microcred.issuance.models import StatusList
+from microcred.issuance.status import TTL_MS
 from microcred.organizations import keys
 from microcred.organizations.models import Organization
 from microcred.public.forms import VerifyCodeForm
@@ -90,5 +92,16 @@ def organization_did(request: HttpRequest, slug: str) -> HttpResponse:
     organization = get_object_or_404(Organization, slug=slug)
     response = JsonResponse(keys.did_document(organization), content_type="application/did+ld+json")
     response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@login_not_required
+@require_GET
+def status_list(request: HttpRequest, slug: str, purpose: str, number: int) -> HttpResponse:
+    """A signed BitstringStatusListCredential; cached for its ``ttl``."""
+    status = get_object_or_404(StatusList, organization__slug=slug, purpose=purpose, number=number)
+    response = JsonResponse(status.document, content_type="application/vc+ld+json")
+    response["Cache-Control"] = f"public, max-age={TTL_MS // 1000}"
     response["Access-Control-Allow-Origin"] = "*"
     return response

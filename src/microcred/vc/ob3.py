@@ -44,10 +44,8 @@ EQF_LEVEL_URL = "http://data.europa.eu/snb/eqf/{}"
 EU_CONTEXT: dict[str, Any] = {
     "euAwardingBody": {"@id": ELM + "awardingBody", "@container": "@list"},
     "euLearningOutcome": {"@id": ELM + "learningOutcome", "@container": "@list"},
-    "euWorkloadHours": {
-        "@id": ELM + "volumeOfLearning",
-        "@type": "http://www.w3.org/2001/XMLSchema#decimal",
-    },
+    # A plain JSON number (ELM's volumeOfLearning is an xsd:duration, so it is not reused here).
+    "euWorkloadHours": EU_NS + "workloadHours",
     "euNqfLevel": ELM + "NQFLevel",
     "euAssessmentType": ELM + "assessment",
     "euParticipationForm": ELM + "mode",

@@ -1,0 +1,92 @@
+"""Status lists of an organization: index allocation, flipping bits, signed list credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from microcred.issuance.models import IssuedCredential, StatusList
+from microcred.organizations import keys
+from microcred.organizations.models import Organization
+from microcred.vc import dataintegrity, status_list
+
+REVOCATION = status_list.PURPOSE_REVOCATION
+TTL_MS = status_list.DEFAULT_TTL_MS
+
+
+def list_url(status: StatusList) -> str:
+    path = reverse(
+        "public:status_list", args=[status.organization.slug, status.purpose, status.number]
+    )
+    return settings.PUBLIC_URL + path
+
+
+def _current_list(organization: Organization, purpose: str) -> StatusList:
+    """The list new credentials go to; a new one starts when half is used (keeps allocation
+    random and the crowd each index hides in large)."""
+    current = (
+        StatusList.objects.select_for_update()
+        .filter(organization=organization, purpose=purpose)
+        .order_by("-number")
+        .first()
+    )
+    if current is not None and current.credentials.count() < current.size // 2:
+        return current
+    number = current.number + 1 if current else 1
+    fresh = StatusList.objects.create(
+        organization=organization,
+        purpose=purpose,
+        number=number,
+        bits=bytes(status_list.Bitstring()),
+    )
+    sign_list(fresh)
+    return fresh
+
+
+def allocate(credential: IssuedCredential, purpose: str = REVOCATION) -> dict[str, Any]:
+    """Give ``credential`` a random free index and return its ``credentialStatus`` entry.
+    Runs inside the issuing transaction."""
+    status = _current_list(credential.organization, purpose)
+    index = status_list.random_free_index(
+        lambda i: IssuedCredential.objects.filter(status_list=status, status_index=i).exists(),
+        status.size,
+    )
+    credential.status_list = status
+    credential.status_index = index
+    return status_list.status_entry(list_url=list_url(status), index=index, purpose=purpose)
+
+
+def sign_list(status: StatusList) -> dict[str, Any]:
+    key = keys.active_key(status.organization)
+    url = list_url(status)
+    document = status_list.status_list_credential(
+        list_url=url,
+        issuer=keys.organization_did(status.organization),
+        purpose=status.purpose,
+        encoded_list=status_list.encode(bytes(status.bits)),
+        valid_from=timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ttl_ms=TTL_MS,
+    )
+    signed = dataintegrity.sign(
+        document, key=keys.private_key(key), verification_method=keys.verification_method(key)
+    )
+    status.document = signed
+    status.save(update_fields=["document", "updated_at"])
+    return signed
+
+
+@transaction.atomic
+def set_status(credential: IssuedCredential, value: bool) -> None:
+    """Flip the credential's bit under a row lock and re-sign the list."""
+    if credential.status_list_id is None or credential.status_index is None:
+        return
+    status = StatusList.objects.select_for_update().get(pk=credential.status_list_id)
+    bits = status_list.Bitstring.from_bytes(bytes(status.bits))
+    bits.set(credential.status_index, value)
+    status.bits = bytes(bits)
+    status.save(update_fields=["bits", "updated_at"])
+    sign_list(status)
