@@ -5,4 +5,7 @@ from django.urls import path
 from microcred.learner import views
 
 app_name = "learner"
-urlpatterns = [path("credentials", views.credentials, name="credentials")]
+urlpatterns = [
+    path("credentials", views.credentials, name="credentials"),
+    path("credentials/<uuid:uuid>/download/<slug:kind>", views.download, name="download"),
+]

@@ -3,6 +3,10 @@ from __future__ import annotations
 from django import forms
 
 from microcred.issuance import codes
+from microcred.vc import baking
+from microcred.vc.errors import VCError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 class VerifyCodeForm(forms.Form):
@@ -21,3 +25,21 @@ class VerifyCodeForm(forms.Form):
             return codes.normalize(self.cleaned_data["code"])
         except codes.InvalidCode as exc:
             raise forms.ValidationError(str(exc), code="invalid_code") from None
+
+
+class VerifyFileForm(forms.Form):
+    file = forms.FileField(
+        label="Credential file",
+        help_text="A signed credential (.json) or a badge image with the credential baked in (.png, .svg). At most 8 MB.",
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError("The file is larger than 8 MB.", code="too_large")
+        try:
+            text = baking.extract(upload.read(MAX_FILE_BYTES + 1))
+        except VCError as exc:
+            raise forms.ValidationError(exc.message, code="no_credential") from None
+        self.cleaned_data["credential"] = text
+        return text

@@ -7,6 +7,7 @@ from microcred.public import views
 app_name = "public"
 urlpatterns = [
     path("verify", views.verify_form, name="verify"),
+    path("verify/file", views.verify_file, name="verify_file"),
     path("verify/<str:code>", views.verify_code, name="verify_code"),
     path("orgs/<slug:slug>/brand.css", views.brand_css, name="brand_css"),
     path("orgs/<slug:slug>/did.json", views.organization_did, name="organization_did"),

@@ -5,16 +5,16 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from microcred.achievements.queries import version_detail
 from microcred.core.errors import NotFound
-from microcred.issuance import codes, queries
+from microcred.issuance import codes, queries, verification
 from microcred.issuance.models import StatusList
 from microcred.issuance.status import TTL_MS
 from microcred.organizations import keys
 from microcred.organizations.models import Organization
-from microcred.public.forms import VerifyCodeForm
+from microcred.public.forms import VerifyCodeForm, VerifyFileForm
 
 
 @login_not_required
@@ -64,6 +64,7 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("public:verify_code", code=credential.verification_code, permanent=True)
     context = {
         "credential": credential,
+        "report": verification.verify(credential.document) if credential.document else None,
         "state": credential.verification_state(),
         "version": version_detail(credential.achievement_version),
         "organization": credential.organization,
@@ -105,3 +106,17 @@ def status_list(request: HttpRequest, slug: str, purpose: str, number: int) -> H
     response["Cache-Control"] = f"public, max-age={TTL_MS // 1000}"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def verify_file(request: HttpRequest) -> HttpResponse:
+    """Verify an uploaded credential file (signed JSON, baked PNG or SVG) from anywhere."""
+    form = VerifyFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        report = verification.verify(form.cleaned_data["credential"])
+        return render(
+            request, "public/verify_file.html", {"form": VerifyFileForm(), "report": report}
+        )
+    status = 400 if form.errors else 200
+    return render(request, "public/verify_file.html", {"form": form}, status=status)

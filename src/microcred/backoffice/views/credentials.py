@@ -14,6 +14,7 @@ from microcred.backoffice.access import member_view
 from microcred.backoffice.forms import CredentialFilterForm, IssueForm, RevokeForm
 from microcred.core.errors import DomainError
 from microcred.issuance import queries, services
+from microcred.issuance.artifacts import download_response
 from microcred.issuance.models import CredentialStatus
 from microcred.organizations.roles import Capability
 
@@ -123,3 +124,9 @@ def credential_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "credential": credential},
         status=status,
     )
+
+
+@member_view()
+def credential_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    return download_response(queries.get_credential_for(member, pk), kind)
