@@ -62,5 +62,10 @@ urlpatterns = [
         credentials.credential_revoke,
         name="credential_revoke",
     ),
+    path(
+        org + "credentials/issued/<int:pk>/download/<slug:kind>",
+        credentials.credential_download,
+        name="credential_download",
+    ),
     path(org + "audit", audit.audit_log, name="audit"),
 ]
