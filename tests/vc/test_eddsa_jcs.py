@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,44 @@ def test_jcs_rejects_values_it_cannot_represent() -> None:
     unsigned["credentialSubject"]["big"] = 2**60
     with pytest.raises(ProofTransformationError):
         di.sign(unsigned, key=w3c_key(), verification_method="did:x:y#z", cryptosuite=JCS)
+
+
+def test_fast_path_is_byte_identical_to_rfc8785() -> None:
+    """jcs.canonicalize's json.dumps fast path equals the rfc8785 package on every value it
+    takes, and values it cannot take exactly (floats, keys ≥ U+D800, big ints, lone
+    surrogates, tuples) still go through rfc8785 with the same result or error."""
+    import random
+
+    import rfc8785
+
+    alphabet = ["a", "Z", "0", " ", '"', "\\", "/", "\b", "\f", "\n", "\r", "\t", "\x00", "\x1f"]
+    alphabet += ["\x7f", "é", "€", "\u2028", "\ud7ff", "\ue000", "\uffff", "😀", "𝄞"]
+    rng = random.Random(3)
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+
+    def value(depth: int) -> Any:
+        kind = rng.randrange(9 if depth < 4 else 6)
+        if kind == 0:
+            return text()
+        if kind == 1:
+            return rng.choice([True, False, None])
+        if kind == 2:
+            return rng.choice([0, -1, 7, 2**53 - 1, -(2**53) + 1, 10**15])
+        if kind == 3:
+            return rng.choice([0.5, 1.0, 1e21, -0.0, 3.14, 1e-7])
+        if kind in (4, 5):
+            return text()
+        if kind in (6, 7):
+            return {text(): value(depth + 1) for _ in range(rng.randrange(5))}
+        return [value(depth + 1) for _ in range(rng.randrange(5))]
+
+    samples = [value(0) for _ in range(3000)]
+    samples += [load_json("w3c-eddsa/unsigned.json"), load_json("ob3-typical.json")]
+    samples += [{"\ue000": 1, "😀": 2, "a": 3}, ("a", 1), {"k": "\x7f\u2028"}, "😀", 2**53 - 1]
+    for sample in samples:
+        assert jcs.canonicalize(sample) == rfc8785.dumps(sample), sample
+    for bad in ({"a": "\ud800"}, {"a": 2**53}, {1: "x"}, {"a": float("nan")}, {"a": {1, 2}}):
+        with pytest.raises(ProofTransformationError):
+            jcs.canonicalize(bad)

@@ -36,8 +36,21 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Final, NoReturn
 
+from frozendict import frozendict
 from pyld.canon import URDNA2015
-from pyld.jsonld import IdentifierIssuer, JsonLdError, JsonLdProcessor
+from pyld.context_resolver import ContextResolver
+from pyld.jsonld import (
+    RDF_TYPE as _RDF_TYPE,
+)
+from pyld.jsonld import (
+    IdentifierIssuer,
+    JsonLdError,
+    JsonLdProcessor,
+    _resolved_context_cache,
+)
+from pyld.jsonld import (
+    _is_keyword as _pyld_is_keyword,
+)
 
 from microcred.vc.contexts import is_known_context, load_context
 from microcred.vc.errors import ContextError, ParsingError, VCError
@@ -55,6 +68,16 @@ MAX_BLANK_NODES: Final = 512
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_MISSING: Final = object()
+# pyld 3.3.0's absolute-IRI test (``_is_absolute_iri``: re.match, so ``$`` also matches before
+# a final newline), precompiled.
+_PYLD_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+
+
+def _pyld_is_absolute_iri(value: Any) -> bool:
+    return isinstance(value, str) and _PYLD_ABSOLUTE_IRI.match(value) is not None
+
+
 _CONTEXT_LOADER_OPTIONS = {"contentType": "application/ld+json", "contextUrl": None}
 
 
@@ -324,9 +347,11 @@ class _CachingProcessor(JsonLdProcessor):  # type: ignore[misc]
     """
 
     _MEMO_SIZE = 2048
+    _IRI_MEMO_SIZE = 65536
 
     def __init__(self) -> None:
         super().__init__(on_property_dropped=_raise_dropped)
+        self._iri_memo: dict[tuple[Any, ...], Any] = {}
         self._memo: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
         self._memo_lock = threading.Lock()
 
@@ -374,9 +399,97 @@ class _CachingProcessor(JsonLdProcessor):  # type: ignore[misc]
                     self._memo.popitem(last=False)
         return result
 
+    def expand_document(self, document: dict[str, Any], options: dict[str, Any]) -> list[Any]:
+        """:meth:`JsonLdProcessor.expand` of an in-memory document, without its defensive deep
+        copy of the input (expansion only reads it and builds new objects; a test checks the
+        input is left untouched). ``options`` must be complete (see ``_OPTIONS``)."""
+        options = {
+            **options,
+            "contextResolver": ContextResolver(_resolved_context_cache, options["documentLoader"]),
+        }
+        active_ctx = self._get_initial_context(options)
+        expanded = self._expand(active_ctx, None, document, options, inside_list=False)
+        if isinstance(expanded, dict) and "@graph" in expanded and len(expanded) == 1:
+            expanded = expanded["@graph"]
+        elif expanded is None:
+            expanded = []
+        return expanded if isinstance(expanded, list) else [expanded]
+
+    def _graph_to_rdf(
+        self, graph: dict[str, Any], issuer: IdentifierIssuer, options: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """:meth:`JsonLdProcessor._graph_to_rdf` (pyld 3.3.0) with its per-item absolute-IRI
+        tests of the subject and predicate hoisted to once per node / property (they do not
+        depend on the item) and the pattern precompiled; same triples, same order, same blank
+        node issuing (``_object_to_rdf`` is called for exactly the same items)."""
+        triples: list[dict[str, Any]] = []
+        generalized = options["produceGeneralizedRdf"]
+        object_to_rdf = self._object_to_rdf
+        for id_, node in sorted(graph.items()):
+            if not _pyld_is_absolute_iri(id_):
+                continue  # pyld skips every item of a relative-IRI subject
+            subject_type = "blank node" if id_.startswith("_:") else "IRI"
+            for property_, items in sorted(node.items()):
+                if property_ == "@type":
+                    property_ = _RDF_TYPE
+                elif _pyld_is_keyword(property_):
+                    continue
+                if not items or not _pyld_is_absolute_iri(property_):
+                    continue
+                if property_.startswith("_:"):
+                    if not generalized:
+                        continue
+                    predicate_type = "blank node"
+                else:
+                    predicate_type = "IRI"
+                for item in items:
+                    rdf_object = object_to_rdf(item, issuer, triples, options)
+                    if rdf_object is not None:
+                        triples.append(
+                            {
+                                "subject": {"type": subject_type, "value": id_},
+                                "predicate": {"type": predicate_type, "value": property_},
+                                "object": rdf_object,
+                            }
+                        )
+        return triples
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        """pyld's IRI expansion, memoized for frozen (processed, never-mutated) active contexts.
+
+        Outside context processing (``local_ctx`` is None) the result is a pure function of the
+        active context, the string and the flags; a frozen context's ``_uuid`` is unique to it
+        (pyld draws a fresh uuid1 for every processed context), so (``_uuid``, value, base,
+        vocab) identifies the answer. Terms are expanded over and over (≈130 calls for one OB3
+        credential, most of them the same few dozen terms), so this is the hottest pyld path.
+        """
+        if local_ctx is None and type(active_ctx) is frozendict and type(value) is str:
+            key = (active_ctx.get("_uuid"), value, base, vocab)
+            memo = self._iri_memo
+            hit = memo.get(key, _MISSING)
+            if hit is not _MISSING:
+                return hit
+            result = super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+            if key[0] is not None:
+                if len(memo) >= self._IRI_MEMO_SIZE:
+                    memo.clear()
+                memo[key] = result
+            return result
+        return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+
 
 _PROCESSOR = _CachingProcessor()
 _OPTIONS: Final[dict[str, Any]] = {
+    "isFrame": False,
+    "keepFreeFloatingNodes": False,
     "base": None,
     "documentLoader": document_loader,
     "processingMode": "json-ld-1.1",
@@ -417,7 +530,7 @@ def to_rdf(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     check_document_limits(document)
     document = _interned_contexts(document)
     try:
-        expanded = _PROCESSOR.expand(document, _OPTIONS)
+        expanded = _PROCESSOR.expand_document(document, _OPTIONS)
         if not expanded:
             raise ParsingError("document expands to nothing (no defined terms)")
         _walk_expanded(expanded)
@@ -525,17 +638,14 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         cached: str | None = info.get("hash")
         if cached is not None:
             return cached
-        lines = []
-        for quad in info["quads"]:
-            masked = {
-                key: (
-                    {"type": "blank node", "value": "_:a" if term["value"] == id_ else "_:z"}
-                    if key != "predicate" and term["type"] == "blank node"
-                    else term
-                )
-                for key, term in quad.items()
-            }
-            lines.append(serialize_nquad(masked))
+        # Each quad's terms were serialized once (``rows``); only blank node labels change.
+        lines = [
+            " ".join(
+                ("_:a" if part == id_ else "_:z") if part.startswith("_:") else part for part in row
+            )
+            + " .\n"
+            for row in info["rows"]
+        ]
         digest = hashlib.sha256("".join(_code_unit_sorted(lines)).encode("utf-8")).hexdigest()
         info["hash"] = digest
         return digest
@@ -551,25 +661,46 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         return result
 
     def canonical_nquads(self, dataset: dict[str, list[dict[str, Any]]]) -> str:
-        """RDFC-1.0 §4.4.3 Canonicalization Algorithm → sorted canonical N-Quads."""
+        """RDFC-1.0 §4.4.3 Canonicalization Algorithm → sorted canonical N-Quads.
+
+        Every term is serialized exactly once (:func:`serialize_nquad`'s rules) into a row of
+        N-Quads fields; a blank node's field is its label (no other field starts with ``_:``:
+        IRIs start with ``<`` and literals with ``"``), so first-degree hashing and the final
+        relabelling only substitute labels instead of re-serializing every quad.
+        """
         quads = self.quads
+        blank_node_info = self.blank_node_info
+        rows: list[list[str]] = []
         for graph_name, triples in dataset.items():
             name = None
+            name_field = None
             if graph_name != "@default":
                 kind = "blank node" if graph_name.startswith("_:") else "IRI"
                 name = {"type": kind, "value": graph_name}
+                name_field = _term_nquads(name)
             for triple in triples:
                 quad = dict(triple) if name is None else {**triple, "name": name}
                 quads.append(quad)
+                row = [
+                    _term_nquads(quad["subject"]),
+                    _iri(quad["predicate"]["value"]),
+                    _term_nquads(quad["object"]),
+                ]
+                if name_field is not None:
+                    row.append(name_field)
+                rows.append(row)
                 for key, term in quad.items():
                     if key != "predicate" and term["type"] == "blank node":
-                        info = self.blank_node_info.setdefault(term["value"], {"quads": []})
+                        info = blank_node_info.get(term["value"])
+                        if info is None:
+                            info = blank_node_info[term["value"]] = {"quads": [], "rows": []}
                         info["quads"].append(quad)
-        if len(self.blank_node_info) > MAX_BLANK_NODES:
+                        info["rows"].append(row)
+        if len(blank_node_info) > MAX_BLANK_NODES:
             raise ParsingError(f"document has more than {MAX_BLANK_NODES} blank nodes")
         # Steps 3–4: first-degree hashes; unique ones get canonical identifiers directly.
         by_hash: dict[str, list[str]] = {}
-        for id_ in self.blank_node_info:
+        for id_ in blank_node_info:
             by_hash.setdefault(self.hash_first_degree_quads(id_), []).append(id_)
         non_unique = []
         for _, ids in sorted(by_hash.items()):
@@ -591,17 +722,11 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
                 for existing in result["issuer"].order:
                     self.canonical_issuer.get_id(existing)
         # Step 6: relabel and serialize.
-        lines = []
-        for quad in quads:
-            relabelled = {
-                key: (
-                    {"type": "blank node", "value": self.canonical_issuer.get_id(term["value"])}
-                    if key != "predicate" and term["type"] == "blank node"
-                    else term
-                )
-                for key, term in quad.items()
-            }
-            lines.append(serialize_nquad(relabelled))
+        canonical_id = self.canonical_issuer.get_id
+        lines = [
+            " ".join(canonical_id(part) if part.startswith("_:") else part for part in row) + " .\n"
+            for row in rows
+        ]
         return "".join(_code_unit_sorted(lines))
 
 
