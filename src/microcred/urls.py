@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 
 from microcred.api.v1 import api as api_v1
 from microcred.api.v1 import public_api_urls
+from microcred.api.vcapi import api as vc_api
 from microcred.core import views as core_views
 from microcred.public.views import home
 
@@ -26,6 +27,8 @@ urlpatterns = [
     path("manage/", include("microcred.backoffice.urls")),
     path("me/", include("microcred.learner.urls")),
     path("api/v1/", public_api_urls(api_v1)),
+    # W3C VC-API at the paths the spec and the W3C test suites use.
+    path("credentials/", public_api_urls(vc_api)),
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
 ]

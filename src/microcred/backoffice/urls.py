@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from microcred.backoffice.views import achievements, audit, credentials, home, members, organization
+from microcred.backoffice.views import (
+    achievements,
+    audit,
+    credentials,
+    home,
+    members,
+    organization,
+    tokens,
+)
 
 app_name = "backoffice"
 org = "<slug:slug>/"
@@ -68,4 +76,6 @@ urlpatterns = [
         name="credential_download",
     ),
     path(org + "audit", audit.audit_log, name="audit"),
+    path(org + "api-tokens", tokens.token_list, name="tokens"),
+    path(org + "api-tokens/<int:pk>/revoke", tokens.token_revoke, name="token_revoke"),
 ]

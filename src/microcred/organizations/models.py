@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -117,3 +119,87 @@ class SigningKey(models.Model):
     def __repr__(self) -> str:
         # Never show the sealed private key, even encrypted, in logs or tracebacks.
         return f"<SigningKey {self.organization_id}/{self.key_id} {self.status}>"
+
+
+class ApiTokenScope(models.TextChoices):
+    ISSUE = "issue", "Issue (sign credentials through the VC-API)"
+    READ = "read", "Read"
+
+
+class ApiToken(models.Model):
+    """An organization-scoped secret for machine clients (``Authorization: Bearer mc_…``).
+
+    The secret is shown once, when the token is created; only its SHA-256 is stored. The
+    public ``key_id`` (the middle part of ``mc_<key_id>_<secret>``) finds the row without a
+    lookup by secret. A revoked or expired token stays listed, for the audit trail.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=32, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["organization", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(name=""), name="api_token_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} token {self.name!r}"
+
+    def __repr__(self) -> str:
+        # Never show the secret's hash in logs or tracebacks either.
+        return f"<ApiToken {self.organization_id}/{self.key_id} {self.name!r}>"
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def is_usable(self, now: datetime) -> bool:
+        return not self.is_revoked() and not self.is_expired(now)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class IdempotentRequest(models.Model):
+    """A signing call made with an ``Idempotency-Key``: its request fingerprint and response.
+
+    A retry with the same key and body within the replay window gets the stored response
+    instead of a second signature; the same key with another body is a conflict.
+    """
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="requests")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the canonical body.")
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="idempotent_request_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token} request {self.key!r}"
