@@ -88,8 +88,16 @@ class OrganizationForm(ImageUploadMixin, forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Leaving it out of a submission keeps the current choice.
+        self.fields["proof_format"].required = False
+
     def clean_logo(self) -> File | None:
         return self._clean_upload()
+
+    def clean_proof_format(self) -> str:
+        return self.cleaned_data.get("proof_format") or self.instance.proof_format
 
     def profile_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -20,10 +20,17 @@ from microcred.vc import baking
 BADGE_SIZE = 400
 
 
-def credential_json(credential: IssuedCredential) -> bytes:
+def credential_text(credential: IssuedCredential) -> str:
+    """The secured credential as text: JSON for Data Integrity proofs, the compact JWS for JWTs."""
     if credential.document is None:
         raise ValueError("this credential has no signed document")
-    return json.dumps(credential.document, ensure_ascii=False, indent=2).encode("utf-8")
+    if isinstance(credential.document, str):
+        return credential.document
+    return json.dumps(credential.document, ensure_ascii=False, indent=2)
+
+
+def credential_json(credential: IssuedCredential) -> bytes:
+    return credential_text(credential).encode("utf-8")
 
 
 def _stored_image(credential: IssuedCredential, kind: str) -> bytes | None:
@@ -73,16 +80,17 @@ def _generated_png(credential: IssuedCredential) -> bytes:
 
 def baked_png(credential: IssuedCredential) -> bytes:
     base = _stored_image(credential, "png") or _generated_png(credential)
-    return baking.bake_png(base, credential_json(credential).decode("utf-8"))
+    return baking.bake_png(base, credential_text(credential))
 
 
 def baked_svg(credential: IssuedCredential) -> bytes:
     base = _stored_image(credential, "svg") or _generated_svg(credential)
-    return baking.bake_svg(base, credential_json(credential).decode("utf-8"))
+    return baking.bake_svg(base, credential_text(credential))
 
 
 DOWNLOADS = {
     "json": ("application/vc+ld+json", credential_json),
+    "jwt": ("text/plain; charset=utf-8", credential_json),
     "png": ("image/png", baked_png),
     "svg": ("image/svg+xml", baked_svg),
 }
@@ -96,6 +104,8 @@ def download_response(credential: IssuedCredential, kind: str) -> HttpResponse:
     """The artifact as an attachment; 404 for an unknown kind or an unsigned credential."""
     if kind not in DOWNLOADS or credential.document is None:
         raise Http404("No such download.")
+    if kind in {"json", "jwt"} and kind != credential.secured_kind:
+        raise Http404("This credential is not available in that format.")
     content_type, render = DOWNLOADS[kind]
     response = HttpResponse(render(credential), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename(credential, kind)}"'

@@ -115,6 +115,11 @@ class IssuedCredential(models.Model):
         return f"urn:uuid:{self.uuid}"
 
     @property
+    def secured_kind(self) -> str:
+        """File kind of the secured credential: ``jwt`` (VC-JOSE compact JWS) or ``json``."""
+        return "jwt" if isinstance(self.document, str) else "json"
+
+    @property
     def display_code(self) -> str:
         return codes.display(self.verification_code)
 

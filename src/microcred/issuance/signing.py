@@ -12,7 +12,8 @@ from django.urls import reverse
 from microcred.issuance import status
 from microcred.issuance.models import IssuedCredential
 from microcred.organizations import keys
-from microcred.vc import dataintegrity, ob3
+from microcred.organizations.models import ProofFormat
+from microcred.vc import dataintegrity, jose, ob3
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -112,18 +113,28 @@ def unsigned_document(
     return document
 
 
-def sign_credential(credential: IssuedCredential) -> dict[str, Any]:
-    """Allocate a status index, build and sign the credential (eddsa-rdfc-2022, proof set as the
-    OB3 schema requires). Called inside the issuing transaction."""
+def sign_credential(credential: IssuedCredential) -> dict[str, Any] | str:
+    """Allocate a status index, build and sign the credential in the organization's proof format
+    (Data Integrity with a proof set as the OB3 schema requires, or a VC-JOSE compact JWS).
+    Called inside the issuing transaction."""
     credential.recipient_salt = credential.recipient_salt or secrets.token_hex(16)
     entry = status.allocate(credential)
     key = keys.active_key(credential.organization)
-    document = dataintegrity.sign(
-        unsigned_document(credential, entry),
-        key=keys.private_key(key),
-        verification_method=keys.verification_method(key),
-        proof_as_array=True,
-    )
+    unsigned = unsigned_document(credential, entry)
+    proof_format = credential.organization.proof_format
+    document: dict[str, Any] | str
+    if proof_format == ProofFormat.VC_JOSE:
+        document = jose.sign_jwt(
+            unsigned, key=keys.private_key(key), kid=keys.verification_method(key)
+        )
+    else:
+        document = dataintegrity.sign(
+            unsigned,
+            key=keys.private_key(key),
+            verification_method=keys.verification_method(key),
+            cryptosuite=proof_format,
+            proof_as_array=True,
+        )
     credential.document = document
     credential.save(update_fields=["recipient_salt", "document", "status_list", "status_index"])
     return document

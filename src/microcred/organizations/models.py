@@ -19,6 +19,17 @@ slug_rule = RegexValidator(
 )
 
 
+class ProofFormat(models.TextChoices):
+    """How this organization's credentials are secured (all three verify here)."""
+
+    EDDSA_RDFC_2022 = (
+        "eddsa-rdfc-2022",
+        "Data Integrity eddsa-rdfc-2022 (Open Badges 3.0 certification)",
+    )
+    EDDSA_JCS_2022 = "eddsa-jcs-2022", "Data Integrity eddsa-jcs-2022"
+    VC_JOSE = "vc-jose", "VC-JOSE JWT (EdDSA)"
+
+
 class Organization(TimestampedModel):
     """An institution that defines and issues credentials. Every tenant-owned row points here."""
 
@@ -33,6 +44,12 @@ class Organization(TimestampedModel):
     logo = models.FileField(upload_to="logos/", blank=True)
     primary_color = models.CharField(max_length=7, default="#1d4ed8", validators=[hex_colour])
     secondary_color = models.CharField(max_length=7, default="#0f172a", validators=[hex_colour])
+    proof_format = models.CharField(
+        max_length=20,
+        choices=ProofFormat.choices,
+        default=ProofFormat.EDDSA_RDFC_2022,
+        help_text="Applies to credentials issued from now on; issued credentials keep their proof.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -27,6 +27,7 @@ PROFILE_FIELDS = (
     "description",
     "primary_color",
     "secondary_color",
+    "proof_format",
 )
 
 

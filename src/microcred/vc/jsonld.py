@@ -250,7 +250,9 @@ def check_document_limits(document: Any, *, jsonld: bool = True) -> None:
                     raise ParsingError(f"member names must be strings at {_render(path)}")
                 chars += len(key) + 4
                 if key == "@context" and jsonld:
-                    _check_context_value(item, top_level=depth == 1)
+                    # An eddsa-jcs-2022 proof carries a copy of the document's @context.
+                    top_level = depth == 1 or value.get("type") == "DataIntegrityProof"
+                    _check_context_value(item, top_level=top_level)
                     continue
                 stack.append((item, depth + 1, (path, key)))
         elif isinstance(value, list):
