@@ -1,7 +1,5 @@
-"""microcred: self-hostable micro-credential platform."""
+"""microcred: self-hostable micro-credential platform.
 
-from __future__ import annotations
-
-from microcred.celery import app as celery_app
-
-__all__ = ["celery_app"]
+The Celery app is loaded by ``microcred.core`` when Django starts (see ``CoreConfig.ready``), not
+here, so that ``microcred.vc`` can be imported as a library without Django.
+"""
