@@ -33,11 +33,27 @@ BASE_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 
 
+CHECK_LABELS = {
+    "json": "Format",
+    "contexts": "JSON-LD contexts",
+    "schema": "Open Badges 3.0 schema",
+    "proof": "Signature",
+    "issuer": "Issuer's key",
+    "validity": "Validity period",
+    "status": "Revocation status",
+    "known_issuer": "Issuer on this installation",
+}
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
     outcome: Outcome
     message: str
+
+    @property
+    def label(self) -> str:
+        return CHECK_LABELS.get(self.name, self.name)
 
 
 @dataclass(frozen=True)
