@@ -63,7 +63,7 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Globally routable, and so is any IPv4 address it embeds (a NAT64 gateway or 6to4 relay
     would otherwise carry ``64:ff9b::a9fe:a9fe`` to 169.254.169.254)."""
-    if not address.is_global:
+    if not address.is_global or address.is_multicast:  # 224.0.0.0/4 and ff00::/8 count as global
         return False
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour
