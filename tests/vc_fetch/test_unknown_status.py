@@ -185,3 +185,12 @@ def test_a_tampered_list_gives_unknown(signed, issuer, tamper):
     document = list_credential(issuer, issuer=issuer.did, revoked={INDEX})
     tamper(document)
     assert_unknown(verify(signed, serving(document)), "status list credential is invalid")
+
+
+def test_a_fetcher_that_breaks_unexpectedly_gives_unknown_not_a_crash(signed):
+    def broken(url: str) -> dict[str, Any]:
+        raise KeyError(url)
+
+    report = verify(signed, broken)
+    assert report.verdict == "unknown"
+    assert report.check("status").outcome == "unknown"

@@ -17,6 +17,7 @@ Checks, in order, each reported with its outcome and a message:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from microcred.vc.errors import VCError
 from microcred.vc.resolver import ResolutionError, Resolver
 from microcred.vc.schema import schema_errors
 
+logger = logging.getLogger(__name__)
 Outcome = Literal["passed", "failed", "unknown", "skipped"]
 Verdict = Literal["valid", "invalid", "revoked", "suspended", "expired", "not_yet_valid", "unknown"]
 BASE_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -259,6 +261,14 @@ def _check_status(
             result = status_list.check_entry(entry, list_credential)
         except VCError as exc:
             run.add("status", "unknown", f"status could not be determined: {exc.message}")
+            return "unknown", outcomes
+        except Exception:  # a fetcher's own failure must never turn into "valid" or a crash
+            logger.exception("status list retrieval failed for %s", url)
+            run.add(
+                "status",
+                "unknown",
+                "status could not be determined: the status list could not be read",
+            )
             return "unknown", outcomes
         outcomes.append(result.as_spec_result())
         if result.is_set and result.purpose == status_list.PURPOSE_REVOCATION:
