@@ -589,3 +589,39 @@ def test_concurrent_issuing_to_the_same_recipient_creates_one_credential(world: 
     assert list(rows) == issued
     assert AuditEntry.objects.filter(action="microcred.credential.issued").count() == 1
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks and concurrent transactions need PostgreSQL; SQLite serializes writers",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_issues_share_one_status_list_with_distinct_indexes(world: World) -> None:
+    # Different definitions, so the definition's row lock does not serialize them.
+    achievements = [publish_achievement(world.a.issuer, title=f"Course {n}") for n in range(3)]
+    barrier = threading.Barrier(3)
+    issued: list[IssuedCredential] = []
+    unexpected: list[BaseException] = []
+
+    def attempt(achievement: Any) -> None:
+        try:
+            barrier.wait(timeout=10)
+            issued.append(issue(world.a.issuer, achievement, "same@example.test"))
+        except BaseException as exc:  # reported below, not lost in the thread
+            unexpected.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=attempt, args=(achievement,)) for achievement in achievements
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert unexpected == []
+    assert len(issued) == 3
+    rows = list(IssuedCredential.objects.filter(organization=world.a.organization))
+    assert len({row.status_list_id for row in rows}) == 1
+    assert len({row.status_index for row in rows}) == 3

@@ -27,7 +27,9 @@ def list_url(status: StatusList) -> str:
 
 def _current_list(organization: Organization, purpose: str) -> StatusList:
     """The list new credentials go to; a new one starts when half is used (keeps allocation
-    random and the crowd each index hides in large)."""
+    random and the crowd each index hides in large). Locks the organization row so concurrent
+    issuers neither start two lists nor pick the same index."""
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
     current = (
         StatusList.objects.select_for_update()
         .filter(organization=organization, purpose=purpose)
