@@ -71,6 +71,16 @@ urlpatterns = [
         name="credential_revoke",
     ),
     path(
+        org + "credentials/issued/<int:pk>/suspend",
+        credentials.credential_suspend,
+        name="credential_suspend",
+    ),
+    path(
+        org + "credentials/issued/<int:pk>/reinstate",
+        credentials.credential_reinstate,
+        name="credential_reinstate",
+    ),
+    path(
         org + "credentials/issued/<int:pk>/download/<slug:kind>",
         credentials.credential_download,
         name="credential_download",

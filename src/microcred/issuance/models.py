@@ -23,6 +23,7 @@ class VerificationState(models.TextChoices):
 
     VALID = "valid", "Valid"
     REVOKED = "revoked", "Revoked"
+    SUSPENDED = "suspended", "Suspended"
     EXPIRED = "expired", "Expired"
     NOT_YET_VALID = "not_yet_valid", "Not yet valid"
 
@@ -79,6 +80,16 @@ class IssuedCredential(models.Model):
         related_name="credentials",
     )
     status_index = models.PositiveIntegerField(null=True, blank=True)
+    suspension_list = models.ForeignKey(
+        "issuance.StatusList",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="suspendable_credentials",
+    )
+    suspension_index = models.PositiveIntegerField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -105,6 +116,10 @@ class IssuedCredential(models.Model):
             models.UniqueConstraint(
                 fields=["status_list", "status_index"], name="credential_status_index_unique"
             ),
+            models.UniqueConstraint(
+                fields=["suspension_list", "suspension_index"],
+                name="credential_suspension_index_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -113,6 +128,10 @@ class IssuedCredential(models.Model):
     @property
     def urn(self) -> str:
         return f"urn:uuid:{self.uuid}"
+
+    @property
+    def is_suspendable(self) -> bool:
+        return self.suspension_list_id is not None
 
     @property
     def secured_kind(self) -> str:
@@ -130,6 +149,8 @@ class IssuedCredential(models.Model):
         now = now or timezone.now()
         if self.status == CredentialStatus.REVOKED:
             return VerificationState.REVOKED
+        if self.suspended_at is not None:
+            return VerificationState.SUSPENDED
         if self.is_expired(now):
             return VerificationState.EXPIRED
         if self.valid_from > now:

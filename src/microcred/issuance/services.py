@@ -187,3 +187,65 @@ def deliver_issued_email(*, credential_id: int) -> None:
         from_email=None,
         recipient_list=[credential.recipient_email],
     )
+
+
+def _suspendable(member: Membership, credential: IssuedCredential) -> IssuedCredential:
+    require(member, Capability.ISSUE)
+    credential = IssuedCredential.objects.select_for_update().get(
+        pk=credential.pk, organization_id=member.organization_id
+    )
+    if credential.status == CredentialStatus.REVOKED:
+        raise DomainError("This credential is revoked; revocation is final.")
+    if not credential.is_suspendable:
+        raise DomainError(
+            "This credential was issued without a suspension status entry; it can only be revoked."
+        )
+    return credential
+
+
+@transaction.atomic
+def suspend_credential(
+    *, member: Membership, credential: IssuedCredential, reason: str
+) -> IssuedCredential:
+    """Suspend (reversibly): verifiers see it as suspended until it is reinstated."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError(
+            "Give a reason for the suspension; it is shown to verifiers.", field="reason"
+        )
+    if len(reason) > 500:
+        raise DomainError("The reason is longer than 500 characters.", field="reason")
+    credential = _suspendable(member, credential)
+    if credential.suspended_at is not None:
+        raise DomainError("This credential is already suspended.")
+    credential.suspended_at = timezone.now()
+    credential.suspension_reason = reason
+    credential.save(update_fields=["suspended_at", "suspension_reason"])
+    status.set_status(credential, True, status.SUSPENSION)
+    log_action(
+        "microcred.credential.suspended",
+        actor=member.user,
+        organization=member.organization,
+        target=credential,
+        data={"code": credential.verification_code, "reason": reason},
+    )
+    return credential
+
+
+@transaction.atomic
+def reinstate_credential(*, member: Membership, credential: IssuedCredential) -> IssuedCredential:
+    credential = _suspendable(member, credential)
+    if credential.suspended_at is None:
+        raise DomainError("This credential is not suspended.")
+    credential.suspended_at = None
+    credential.suspension_reason = ""
+    credential.save(update_fields=["suspended_at", "suspension_reason"])
+    status.set_status(credential, False, status.SUSPENSION)
+    log_action(
+        "microcred.credential.reinstated",
+        actor=member.user,
+        organization=member.organization,
+        target=credential,
+        data={"code": credential.verification_code},
+    )
+    return credential

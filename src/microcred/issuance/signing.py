@@ -27,8 +27,16 @@ def _skill_url(credential: IssuedCredential, position: int) -> str:
     return f"{settings.PUBLIC_URL}{path}#skill-{position + 1}"
 
 
+def _status(entry: dict[str, Any]) -> ob3.CredentialStatus:
+    return ob3.CredentialStatus(
+        id=entry["id"],
+        type=entry["type"],
+        properties=tuple((k, v) for k, v in entry.items() if k not in {"id", "type"}),
+    )
+
+
 def unsigned_document(
-    credential: IssuedCredential, status_entry: dict[str, Any] | None
+    credential: IssuedCredential, status_entries: list[dict[str, Any]]
 ) -> dict[str, Any]:
     version = credential.achievement_version
     organization = credential.organization
@@ -97,17 +105,7 @@ def unsigned_document(
         valid_until=credential.valid_until.strftime(DATE_FORMAT)
         if credential.valid_until
         else None,
-        status=(
-            ob3.CredentialStatus(
-                id=status_entry["id"],
-                type=status_entry["type"],
-                properties=tuple(
-                    (k, v) for k, v in status_entry.items() if k not in {"id", "type"}
-                ),
-            )
-            if status_entry
-            else None
-        ),
+        status=tuple(_status(entry) for entry in status_entries),
     )
     document["credentialSubject"]["achievement"]["criteria"].setdefault("id", verify_url)
     return document
@@ -118,9 +116,11 @@ def sign_credential(credential: IssuedCredential) -> dict[str, Any] | str:
     (Data Integrity with a proof set as the OB3 schema requires, or a VC-JOSE compact JWS).
     Called inside the issuing transaction."""
     credential.recipient_salt = credential.recipient_salt or secrets.token_hex(16)
-    entry = status.allocate(credential)
+    entries = [status.allocate(credential, status.REVOCATION)]
+    if credential.organization.suspension_enabled:
+        entries.append(status.allocate(credential, status.SUSPENSION))
     key = keys.active_key(credential.organization)
-    unsigned = unsigned_document(credential, entry)
+    unsigned = unsigned_document(credential, entries)
     proof_format = credential.organization.proof_format
     document: dict[str, Any] | str
     if proof_format == ProofFormat.VC_JOSE:
@@ -136,5 +136,14 @@ def sign_credential(credential: IssuedCredential) -> dict[str, Any] | str:
             proof_as_array=True,
         )
     credential.document = document
-    credential.save(update_fields=["recipient_salt", "document", "status_list", "status_index"])
+    credential.save(
+        update_fields=[
+            "recipient_salt",
+            "document",
+            "status_list",
+            "status_index",
+            "suspension_list",
+            "suspension_index",
+        ]
+    )
     return document

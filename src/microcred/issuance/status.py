@@ -15,6 +15,12 @@ from microcred.organizations.models import Organization
 from microcred.vc import dataintegrity, status_list
 
 REVOCATION = status_list.PURPOSE_REVOCATION
+SUSPENSION = status_list.PURPOSE_SUSPENSION
+# Where each purpose's list and index are kept on the credential.
+FIELDS = {
+    REVOCATION: ("status_list", "status_index"),
+    SUSPENSION: ("suspension_list", "suspension_index"),
+}
 TTL_MS = status_list.DEFAULT_TTL_MS
 
 
@@ -36,7 +42,11 @@ def _current_list(organization: Organization, purpose: str) -> StatusList:
         .order_by("-number")
         .first()
     )
-    if current is not None and current.credentials.count() < current.size // 2:
+    list_field = FIELDS[purpose][0]
+    if (
+        current is not None
+        and IssuedCredential.objects.filter(**{list_field: current}).count() < current.size // 2
+    ):
         return current
     number = current.number + 1 if current else 1
     fresh = StatusList.objects.create(
@@ -52,13 +62,14 @@ def _current_list(organization: Organization, purpose: str) -> StatusList:
 def allocate(credential: IssuedCredential, purpose: str = REVOCATION) -> dict[str, Any]:
     """Give ``credential`` a random free index and return its ``credentialStatus`` entry.
     Runs inside the issuing transaction."""
+    list_field, index_field = FIELDS[purpose]
     status = _current_list(credential.organization, purpose)
     index = status_list.random_free_index(
-        lambda i: IssuedCredential.objects.filter(status_list=status, status_index=i).exists(),
+        lambda i: IssuedCredential.objects.filter(**{list_field: status, index_field: i}).exists(),
         status.size,
     )
-    credential.status_list = status
-    credential.status_index = index
+    setattr(credential, list_field, status)
+    setattr(credential, index_field, index)
     return status_list.status_entry(list_url=list_url(status), index=index, purpose=purpose)
 
 
@@ -82,13 +93,15 @@ def sign_list(status: StatusList) -> dict[str, Any]:
 
 
 @transaction.atomic
-def set_status(credential: IssuedCredential, value: bool) -> None:
-    """Flip the credential's bit under a row lock and re-sign the list."""
-    if credential.status_list_id is None or credential.status_index is None:
+def set_status(credential: IssuedCredential, value: bool, purpose: str = REVOCATION) -> None:
+    """Flip the credential's bit for ``purpose`` under a row lock and re-sign the list."""
+    list_field, index_field = FIELDS[purpose]
+    list_id, index = getattr(credential, f"{list_field}_id"), getattr(credential, index_field)
+    if list_id is None or index is None:
         return
-    status = StatusList.objects.select_for_update().get(pk=credential.status_list_id)
+    status = StatusList.objects.select_for_update().get(pk=list_id)
     bits = status_list.Bitstring.from_bytes(bytes(status.bits))
-    bits.set(credential.status_index, value)
+    bits.set(index, value)
     status.bits = bytes(bits)
     status.save(update_fields=["bits", "updated_at"])
     sign_list(status)

@@ -50,6 +50,13 @@ class Organization(TimestampedModel):
         default=ProofFormat.EDDSA_RDFC_2022,
         help_text="Applies to credentials issued from now on; issued credentials keep their proof.",
     )
+    suspension_enabled = models.BooleanField(
+        default=False,
+        help_text=(
+            "Give new credentials a second status entry so they can be suspended and reinstated. "
+            "Open Badges 3.0's JSON schema allows only one status entry; VC 2.0 allows several."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

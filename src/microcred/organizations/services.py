@@ -28,6 +28,7 @@ PROFILE_FIELDS = (
     "primary_color",
     "secondary_color",
     "proof_format",
+    "suspension_enabled",
 )
 
 

@@ -253,7 +253,7 @@ def build_credential(
     name: str | None = None,
     results: tuple[Result, ...] = (),
     evidence: tuple[dict[str, Any], ...] = (),
-    status: CredentialStatus | None = None,
+    status: CredentialStatus | tuple[CredentialStatus, ...] | None = None,
 ) -> dict[str, Any]:
     """The unsigned credential. Dates are XMLSchema dateTimeStamp strings (``…Z``)."""
     subject: dict[str, Any] = {
@@ -294,10 +294,10 @@ def build_credential(
         credential["validUntil"] = valid_until
     if evidence:
         credential["evidence"] = list(evidence)
-    if status is not None:
-        credential["credentialStatus"] = {
-            "id": status.id,
-            "type": status.type,
-            **dict(status.properties),
-        }
+    statuses = (status,) if isinstance(status, CredentialStatus) else tuple(status or ())
+    entries = [{"id": s.id, "type": s.type, **dict(s.properties)} for s in statuses]
+    if len(entries) == 1:
+        credential["credentialStatus"] = entries[0]  # OB3's schema: one object
+    elif entries:
+        credential["credentialStatus"] = entries  # VC 2.0 allows a list (see vc.schema)
     return credential

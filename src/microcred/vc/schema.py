@@ -21,6 +21,14 @@ def _validator() -> Draft201909Validator:
         .read_text()
     )
     schema = json.loads(text)
+    # Documented deviation: the OB3 schema allows one credentialStatus object (0..1), VC Data
+    # Model 2.0 §4.10 allows several; a credential that can be revoked AND suspended needs two.
+    schema["properties"]["credentialStatus"] = {
+        "oneOf": [
+            {"$ref": "#/$defs/CredentialStatus"},
+            {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/CredentialStatus"}},
+        ]
+    }
     return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
 
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from microcred.achievements.queries import achievements_for, issuable_achievements_for
 from microcred.backoffice.access import member_view
@@ -130,3 +131,37 @@ def credential_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def credential_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     member = request.member  # type: ignore[attr-defined]
     return download_response(queries.get_credential_for(member, pk), kind)
+
+
+@require_POST
+@member_view(Capability.ISSUE)
+def credential_suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    credential = queries.get_credential_for(member, pk)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for the suspension; it is shown to verifiers.")
+    else:
+        try:
+            services.suspend_credential(
+                member=member, credential=credential, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Credential {credential.display_code} suspended.")
+    return redirect("backoffice:credential", slug=member.organization.slug, pk=pk)
+
+
+@require_POST
+@member_view(Capability.ISSUE)
+def credential_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    credential = queries.get_credential_for(member, pk)
+    try:
+        services.reinstate_credential(member=member, credential=credential)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Credential {credential.display_code} reinstated.")
+    return redirect("backoffice:credential", slug=member.organization.slug, pk=pk)
