@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from typing import Any, Final, NoReturn
 
 from frozendict import frozendict
+from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import (
@@ -67,6 +68,7 @@ MAX_QUADS: Final = 20_000
 MAX_BLANK_NODES: Final = 512
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _MISSING: Final = object()
 # pyld 3.3.0's absolute-IRI test (``_is_absolute_iri``: re.match, so ``$`` also matches before
@@ -74,11 +76,44 @@ _MISSING: Final = object()
 _PYLD_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 
 
+_PYLD_ABSOLUTE_IRI_MEMO: dict[str, bool] = {}
+
+
 def _pyld_is_absolute_iri(value: Any) -> bool:
-    return isinstance(value, str) and _PYLD_ABSOLUTE_IRI.match(value) is not None
+    if type(value) is not str:
+        return isinstance(value, str) and _PYLD_ABSOLUTE_IRI.match(value) is not None
+    # A pure function of the string: memoized (bounded; cleared when full).
+    hit = _PYLD_ABSOLUTE_IRI_MEMO.get(value)
+    if hit is None:
+        hit = _PYLD_ABSOLUTE_IRI.match(value) is not None
+        if len(_PYLD_ABSOLUTE_IRI_MEMO) >= 8192:
+            _PYLD_ABSOLUTE_IRI_MEMO.clear()
+        _PYLD_ABSOLUTE_IRI_MEMO[value] = hit
+    return hit
 
 
 _CONTEXT_LOADER_OPTIONS = {"contentType": "application/ld+json", "contextUrl": None}
+
+# pyld 3.3.0's ``_is_keyword`` tests membership in the ``KEYWORDS`` *list* and its
+# ``_is_absolute_iri`` looks its pattern up in ``re``'s cache on every call; both run tens of
+# thousands of times per credential. Drop-in replacements with identical results (same truth
+# value *and* same return objects: ``False``/``bool`` and ``False``/match/``None``), installed
+# in pyld's module namespace where its methods look them up.
+_PYLD_KEYWORDS: Final = frozenset(_pyld.KEYWORDS)
+
+
+def _fast_is_keyword(v: Any) -> bool:
+    if not isinstance(v, str):
+        return False
+    return v in _PYLD_KEYWORDS
+
+
+def _fast_is_absolute_iri(v: Any) -> Any:
+    return isinstance(v, str) and _PYLD_ABSOLUTE_IRI.match(v)
+
+
+_pyld._is_keyword = _fast_is_keyword
+_pyld._is_absolute_iri = _fast_is_absolute_iri
 
 
 # -- document loading ------------------------------------------------------------------------
@@ -278,13 +313,27 @@ def check_document_limits(document: Any, *, jsonld: bool = True) -> None:
 _ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 
 
+_ABSOLUTE_IRI_MEMO: dict[str, bool] = {}
+_ABSOLUTE_IRI_MEMO_SIZE = 8192
+
+
 def _is_absolute_iri(value: Any) -> bool:
     # The test jsonld.js and pyld use (``scheme ":" no-whitespace``), excluding blank nodes.
-    return (
-        isinstance(value, str)
-        and not value.startswith("_:")
-        and _ABSOLUTE_IRI.fullmatch(value) is not None
-    )
+    # A pure function of the string, so answers are memoized (bounded; cleared when full).
+    if type(value) is not str:
+        return (
+            isinstance(value, str)
+            and not value.startswith("_:")
+            and _ABSOLUTE_IRI.fullmatch(value) is not None
+        )
+    memo = _ABSOLUTE_IRI_MEMO
+    hit = memo.get(value)
+    if hit is None:
+        hit = not value.startswith("_:") and _ABSOLUTE_IRI.fullmatch(value) is not None
+        if len(memo) >= _ABSOLUTE_IRI_MEMO_SIZE:
+            memo.clear()
+        memo[value] = hit
+    return hit
 
 
 def _is_blank_node_id(value: Any) -> bool:
@@ -434,7 +483,11 @@ class _CachingProcessor(JsonLdProcessor):  # type: ignore[misc]
             for property_, items in sorted(node.items()):
                 if property_ == "@type":
                     property_ = _RDF_TYPE
-                elif _pyld_is_keyword(property_):
+                elif (
+                    property_ in _PYLD_KEYWORDS
+                    if type(property_) is str
+                    else (_pyld_is_keyword(property_))
+                ):
                     continue
                 if not items or not _pyld_is_absolute_iri(property_):
                     continue
@@ -455,6 +508,34 @@ class _CachingProcessor(JsonLdProcessor):  # type: ignore[misc]
                             }
                         )
         return triples
+
+    def _object_to_rdf(
+        self, item: Any, issuer: IdentifierIssuer, triples: list[Any], options: dict[str, Any]
+    ) -> Any:
+        """:meth:`JsonLdProcessor._object_to_rdf` (pyld 3.3.0) with a direct path for the two
+        common items — a plain node reference and a string value without language or
+        direction whose datatype needs no conversion — building the same dict (same keys,
+        same order); everything else goes to pyld."""
+        if type(item) is dict:
+            if "@value" in item:
+                value = item["@value"]
+                if type(value) is str and "@language" not in item and "@direction" not in item:
+                    datatype = item.get("@type")
+                    if datatype != "@json" and datatype != _XSD_DOUBLE:
+                        return {
+                            "type": "literal",
+                            "value": value,
+                            "datatype": datatype or _XSD_STRING,
+                        }
+            elif "@list" not in item:
+                id_ = item["@id"]
+                if type(id_) is str:
+                    if id_.startswith("_:"):
+                        return {"type": "blank node", "value": id_}
+                    if _PYLD_ABSOLUTE_IRI.match(id_) is None:
+                        return None
+                    return {"type": "IRI", "value": id_}
+        return super()._object_to_rdf(item, issuer, triples, options)
 
     def _expand_iri(
         self,
@@ -564,10 +645,22 @@ _IRI_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x21), *map(ord, '<>"
 _NEEDS_IRI_ESCAPE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
+_IRI_MEMO: dict[str, str] = {}
+_IRI_MEMO_SIZE = 8192
+
+
 def _iri(value: str) -> str:
-    if _NEEDS_IRI_ESCAPE.search(value):
-        value = value.translate(_IRI_ESCAPES)
-    return f"<{value}>"
+    # A pure function of the string; memoized (bounded; cleared when full).
+    field = _IRI_MEMO.get(value)
+    if field is None:
+        escaped = value
+        if _NEEDS_IRI_ESCAPE.search(escaped):
+            escaped = escaped.translate(_IRI_ESCAPES)
+        field = f"<{escaped}>"
+        if len(_IRI_MEMO) >= _IRI_MEMO_SIZE:
+            _IRI_MEMO.clear()
+        _IRI_MEMO[value] = field
+    return field
 
 
 def _term_nquads(term: dict[str, Any]) -> str:
@@ -673,6 +766,8 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         quads = self.quads
         blank_node_info = self.blank_node_info
         rows: list[list[str]] = []
+        # The finished line of each row without blank nodes (None where labels are pending).
+        plain: list[str | None] = []
         for graph_name, triples in dataset.items():
             name = None
             name_field = None
@@ -691,13 +786,16 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
                 if name_field is not None:
                     row.append(name_field)
                 rows.append(row)
+                blank = False
                 for key, term in quad.items():
                     if key != "predicate" and term["type"] == "blank node":
+                        blank = True
                         info = blank_node_info.get(term["value"])
                         if info is None:
                             info = blank_node_info[term["value"]] = {"quads": [], "rows": []}
                         info["quads"].append(quad)
                         info["rows"].append(row)
+                plain.append(None if blank else " ".join(row) + " .\n")
         if len(blank_node_info) > MAX_BLANK_NODES:
             raise ParsingError(f"document has more than {MAX_BLANK_NODES} blank nodes")
         # Steps 3–4: first-degree hashes; unique ones get canonical identifiers directly.
@@ -726,8 +824,11 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         # Step 6: relabel and serialize.
         canonical_id = self.canonical_issuer.get_id
         lines = [
-            " ".join(canonical_id(part) if part.startswith("_:") else part for part in row) + " .\n"
-            for row in rows
+            line
+            if line is not None
+            else " ".join(canonical_id(part) if part.startswith("_:") else part for part in row)
+            + " .\n"
+            for row, line in zip(rows, plain, strict=True)
         ]
         return "".join(_code_unit_sorted(lines))
 
