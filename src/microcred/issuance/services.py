@@ -134,18 +134,24 @@ def _create(
     return credential
 
 
+def _clean_reason(reason: str, action: str) -> str:
+    """A reason shown to verifiers: whitespace collapsed, required, at most 500 characters."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError(
+            f"Give a reason for the {action}; it is shown to verifiers.", field="reason"
+        )
+    if len(reason) > 500:
+        raise DomainError("The reason is longer than 500 characters.", field="reason")
+    return reason
+
+
 @transaction.atomic
 def revoke_credential(
     *, member: Membership, credential: IssuedCredential, reason: str
 ) -> IssuedCredential:
     require(member, Capability.ISSUE)
-    reason = " ".join(reason.split())
-    if not reason:
-        raise DomainError(
-            "Give a reason for the revocation; it is shown to verifiers.", field="reason"
-        )
-    if len(reason) > 500:
-        raise DomainError("The reason is longer than 500 characters.", field="reason")
+    reason = _clean_reason(reason, "revocation")
     try:
         credential = IssuedCredential.objects.select_for_update().get(
             pk=credential.pk, organization_id=member.organization_id
@@ -208,13 +214,7 @@ def suspend_credential(
     *, member: Membership, credential: IssuedCredential, reason: str
 ) -> IssuedCredential:
     """Suspend (reversibly): verifiers see it as suspended until it is reinstated."""
-    reason = " ".join(reason.split())
-    if not reason:
-        raise DomainError(
-            "Give a reason for the suspension; it is shown to verifiers.", field="reason"
-        )
-    if len(reason) > 500:
-        raise DomainError("The reason is longer than 500 characters.", field="reason")
+    reason = _clean_reason(reason, "suspension")
     credential = _suspendable(member, credential)
     if credential.suspended_at is not None:
         raise DomainError("This credential is already suspended.")

@@ -15,7 +15,7 @@ from microcred.organizations import keys
 from microcred.organizations.models import ProofFormat
 from microcred.vc import dataintegrity, jose, ob3
 
-DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+DATE_FORMAT = status.DATE_FORMAT
 
 
 def _absolute(url: str) -> str:

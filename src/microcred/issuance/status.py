@@ -22,6 +22,7 @@ FIELDS = {
     SUSPENSION: ("suspension_list", "suspension_index"),
 }
 TTL_MS = status_list.DEFAULT_TTL_MS
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # XMLSchema dateTimeStamp in UTC, whole seconds
 
 
 def list_url(status: StatusList) -> str:
@@ -81,7 +82,7 @@ def sign_list(status: StatusList) -> dict[str, Any]:
         issuer=keys.organization_did(status.organization),
         purpose=status.purpose,
         encoded_list=status_list.encode(bytes(status.bits)),
-        valid_from=timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        valid_from=timezone.now().strftime(DATE_FORMAT),
         ttl_ms=TTL_MS,
     )
     signed = dataintegrity.sign(
