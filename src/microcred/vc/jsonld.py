@@ -53,8 +53,9 @@ from pyld.jsonld import (
     _is_keyword as _pyld_is_keyword,
 )
 
-from microcred.vc.contexts import is_known_context, load_context
+from microcred.vc.contexts import REGISTRY, is_known_context, load_context
 from microcred.vc.errors import ContextError, ParsingError, VCError
+from microcred.vc.shapes import ShapeCache, keyword_aliases
 
 #: Largest accepted JSON text (bytes), e.g. a credential with an embedded data: URI image.
 MAX_DOCUMENT_BYTES: Final = 2 * 1024 * 1024
@@ -611,17 +612,20 @@ def to_rdf(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     tests catch any change in them. Returns ``{graph name or "@default": [triple, …]}``.
     """
     check_document_limits(document)
-    document = _interned_contexts(document)
+    return _to_rdf(_interned_contexts(document), _PROCESSOR)
+
+
+def _to_rdf(document: dict[str, Any], processor: _CachingProcessor) -> dict[str, list[Any]]:
     try:
-        expanded = _PROCESSOR.expand_document(document, _OPTIONS)
+        expanded = processor.expand_document(document, _OPTIONS)
         if not expanded:
             raise ParsingError("document expands to nothing (no defined terms)")
         _walk_expanded(expanded)
         issuer = IdentifierIssuer("_:b")
         node_map: dict[str, Any] = {"@default": {}}
-        _PROCESSOR._create_node_map(expanded, node_map, "@default", issuer)
+        processor._create_node_map(expanded, node_map, "@default", issuer)
         dataset = {
-            name: _PROCESSOR._graph_to_rdf(graph, issuer, _OPTIONS)
+            name: processor._graph_to_rdf(graph, issuer, _OPTIONS)
             for name, graph in sorted(node_map.items())
         }
     except JsonLdError as exc:
@@ -630,6 +634,61 @@ def to_rdf(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         raise ParsingError("document is nested too deeply") from None
     if sum(len(triples) for triples in dataset.values()) > MAX_QUADS:
         raise ParsingError(f"document produces more than {MAX_QUADS} RDF statements")
+    return dataset
+
+
+class _RecordingProcessor(_CachingProcessor):
+    """The processor shape templates are compiled with: tells the current recorder about every
+    IRI expansion of a value (see :mod:`microcred.vc.shapes`). Used under the compile lock."""
+
+    recorder: Any = None
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        if self.recorder is not None and local_ctx is None and type(value) is str:
+            self.recorder.record(active_ctx, value, base, vocab)
+        return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+
+
+_RECORDING_PROCESSOR = _RecordingProcessor()
+
+
+def _recorded_to_rdf(document: dict[str, Any], recorder: Any) -> dict[str, list[Any]]:
+    _RECORDING_PROCESSOR.recorder = recorder
+    try:
+        return _to_rdf(document, _RECORDING_PROCESSOR)
+    finally:
+        _RECORDING_PROCESSOR.recorder = None
+
+
+def _expand_value_iri(active_ctx: Any, value: str, base: Any, vocab: bool) -> Any:
+    return _PROCESSOR._expand_iri(active_ctx, value, base, vocab)
+
+
+#: Compiled shape templates of this process (:mod:`microcred.vc.shapes`).
+SHAPE_TEMPLATES = ShapeCache(
+    to_rdf=_recorded_to_rdf,
+    expand_iri=_expand_value_iri,
+    is_absolute_iri=_is_absolute_iri,
+    structural_keys=keyword_aliases(load_context(url) for url in REGISTRY),
+)
+
+
+def _dataset(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """:func:`to_rdf`, from the document's shape template when there is one (same canonical
+    form, a fraction of the work; :mod:`microcred.vc.shapes`)."""
+    check_document_limits(document)
+    document = _interned_contexts(document)
+    dataset = SHAPE_TEMPLATES.dataset(document)
+    if dataset is None:
+        dataset = _to_rdf(document, _PROCESSOR)
     return dataset
 
 
@@ -840,7 +899,7 @@ def canonicalize(document: dict[str, Any]) -> str:
     rdfDirection: 'i18n-datatype'})`` with the same contexts. Raises :class:`ParsingError`
     (strictness, limits) or :class:`ContextError` (unknown context).
     """
-    return _Rdfc10().canonical_nquads(to_rdf(document))
+    return _Rdfc10().canonical_nquads(_dataset(document))
 
 
 def canonicalize_bytes(document: dict[str, Any]) -> bytes:
