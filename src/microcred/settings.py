@@ -8,6 +8,7 @@ console e-mail). Production sets the variables documented in the README and pass
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +34,13 @@ DATA_DIR = env_path("DATA_DIR", BASE_DIR / "var")
 DEBUG = env_bool("DEBUG", False)
 PUBLIC_URL = env_url("PUBLIC_URL", "http://127.0.0.1:8000")
 _public = urlsplit(PUBLIC_URL)
+# The organization (slug) that issues as the installation's own did:web (did:web:<host>), for a
+# single-institution installation; the others stay did:web:<host>:orgs:<slug>.
+INSTALLATION_ISSUER = env_optional("INSTALLATION_ISSUER")
+if INSTALLATION_ISSUER is not None and not re.fullmatch(r"[-a-zA-Z0-9_]+", INSTALLATION_ISSUER):
+    raise ImproperlyConfigured(
+        f"MICROCRED_INSTALLATION_ISSUER={INSTALLATION_ISSUER!r} is not an organization slug"
+    )
 
 
 def _secret_key() -> str:

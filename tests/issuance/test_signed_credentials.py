@@ -164,3 +164,84 @@ def test_status_lists_are_per_organization(world, https):
     lists = StatusList.objects.order_by("organization__slug")
     assert [s.organization.slug for s in lists] == ["org-a", "org-b"]
     assert all(len(bytes(s.bits)) == 131_072 // 8 for s in lists)
+
+
+# -- the installation's own did:web ------------------------------------------------------------
+
+
+def test_the_installation_issuer_signs_as_the_installation_did_and_old_credentials_still_verify(
+    world, credential, settings, client
+):
+    before = credential.document  # issued as did:web:creds.example.org:orgs:org-a
+    settings.INSTALLATION_ISSUER = "org-a"
+    achievement = publish_achievement(world.a.issuer)
+    after = issue(world.a.issuer, achievement, "second@example.test").document
+    assert after["issuer"]["id"] == "did:web:creds.example.org"
+    assert after["proof"][0]["verificationMethod"].startswith("did:web:creds.example.org#z6Mk")
+    for document in (before, after):
+        report = verify(document)
+        assert report.verdict == "valid", "\n".join(
+            f"{c.name} {c.outcome} {c.message}" for c in report.checks
+        )
+        assert report.known_issuer == "Alpha Academy"
+    # Both DID documents are served, each under its own id, with the same keys.
+    installation = client.get("/.well-known/did.json")
+    assert installation.status_code == 200
+    assert installation["Content-Type"] == "application/did+ld+json"
+    own = client.get("/orgs/org-a/did.json").json()
+    assert installation.json()["id"] == "did:web:creds.example.org"
+    assert own["id"] == "did:web:creds.example.org:orgs:org-a"
+    assert [m["publicKeyMultibase"] for m in installation.json()["verificationMethod"]] == [
+        m["publicKeyMultibase"] for m in own["verificationMethod"]
+    ]
+    # Another organization is untouched, and cannot claim the installation's DID.
+    other = issue(world.b.issuer, publish_achievement(world.b.issuer), "b@example.test").document
+    assert other["issuer"]["id"] == "did:web:creds.example.org:orgs:org-b"
+    forged = copy.deepcopy(other)
+    forged["issuer"]["id"] = "did:web:creds.example.org"
+    assert verify(forged).verdict == "invalid"
+
+
+def test_without_an_installation_issuer_there_is_no_installation_did(world, https, client):
+    assert client.get("/.well-known/did.json").status_code == 404
+    report = verify(
+        {**issue(world.a.issuer, publish_achievement(world.a.issuer), "x@example.test").document}
+    )
+    assert report.verdict == "valid"
+
+
+def test_the_installation_did_follows_the_did_web_path_rules(world, settings, client):
+    settings.INSTALLATION_ISSUER = "org-a"
+    settings.PUBLIC_URL = "https://example.edu/credentials"
+    assert keys.organization_did(world.a.organization) == "did:web:example.edu:credentials"
+    assert keys.organization_dids(world.b.organization) == [
+        "did:web:example.edu:credentials:orgs:org-b"
+    ]
+    # With a path, did:web puts the document at <path>/did.json (the app sees /did.json).
+    assert client.get("/.well-known/did.json").status_code == 404
+    served = client.get("/did.json")
+    assert served.status_code == 200
+    assert served.json()["id"] == "did:web:example.edu:credentials"
+    settings.PUBLIC_URL = "https://example.edu"
+    assert client.get("/did.json").status_code == 404
+    assert client.get("/.well-known/did.json").json()["id"] == "did:web:example.edu"
+    settings.INSTALLATION_ISSUER = "no-such-org"
+    assert client.get("/.well-known/did.json").status_code == 404
+
+
+def test_without_an_https_name_rotation_keeps_old_credentials_revocable(world, settings):
+    """With did:key issuers a rotation changes the issuer DID: new credentials go to a new list
+    issued as the new DID, and the old list stays issued (and re-signed) as the old one, so the
+    old credential's status still reads — revoked after revocation, never "unknown"."""
+    settings.PUBLIC_URL = "http://127.0.0.1:8000"
+    achievement = publish_achievement(world.a.issuer)
+    old = issue(world.a.issuer, achievement, "old@example.test")
+    keys.rotate_signing_key(member=world.a.owner)
+    new = issue(world.a.issuer, achievement, "new@example.test")
+    assert old.document["issuer"]["id"] != new.document["issuer"]["id"]
+    assert old.status_list_id != new.status_list_id
+    revoke_credential(member=world.a.issuer, credential=old, reason="Error")
+    old.status_list.refresh_from_db()
+    assert old.status_list.document["issuer"] == old.document["issuer"]["id"]
+    assert verify(old.document).verdict == "revoked"
+    assert verify(new.document).verdict == "valid"

@@ -149,3 +149,10 @@ def test_without_an_https_name_the_issuer_is_the_active_did_key(world, settings)
     did = keys.organization_did(world.a.organization)
     assert did == "did:key:" + key.public_key_multibase
     assert keys.verification_method(key) == f"{did}#{key.public_key_multibase}"
+
+
+def test_a_did_document_is_only_made_for_a_did_that_names_the_organization(world, https):
+    with pytest.raises(DomainError):
+        keys.did_document(world.a.organization, "did:web:creds.example.org%3A8443:orgs:org-b")
+    with pytest.raises(DomainError):
+        keys.did_document(world.a.organization, "did:web:creds.example.org%3A8443")

@@ -77,6 +77,7 @@ def test_missing_secret_key_outside_debug_fails_loudly():
         ("MICROCRED_EMAIL_URL", "pigeon://loft", "MICROCRED_EMAIL_URL='pigeon://loft' is invalid"),
         ("MICROCRED_HSTS_SECONDS", "-5", "an integer >= 0"),
         ("MICROCRED_MASTER_KEY", "c2hvcnQ", "MICROCRED_MASTER_KEY must be 32 random bytes"),
+        ("MICROCRED_INSTALLATION_ISSUER", "../x", "is not an organization slug"),
     ],
 )
 def test_bad_values_fail_at_start_with_the_variable_named(name, value, message):

@@ -172,6 +172,9 @@ class StatusList(models.Model):
     number = models.PositiveIntegerField()
     size = models.PositiveIntegerField(default=131_072)
     bits = models.BinaryField()
+    # The DID the list is issued as, fixed when it starts: its credentials name the same issuer
+    # (verifiers require that), even after the organization's issuing DID changes.
+    issuer = models.CharField(max_length=255, blank=True, default="", editable=False)
     document = models.JSONField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -34,8 +34,10 @@ def list_url(status: StatusList) -> str:
 
 def _current_list(organization: Organization, purpose: str) -> StatusList:
     """The list new credentials go to; a new one starts when half is used (keeps allocation
-    random and the crowd each index hides in large). Locks the organization row so concurrent
-    issuers neither start two lists nor pick the same index."""
+    random and the crowd each index hides in large) or when the organization now issues as
+    another DID (a list and its credentials must name the same issuer). Locks the organization
+    row so concurrent issuers neither start two lists nor pick the same index."""
+    issuer = keys.organization_did(organization)
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     current = (
         StatusList.objects.select_for_update()
@@ -46,6 +48,7 @@ def _current_list(organization: Organization, purpose: str) -> StatusList:
     list_field = FIELDS[purpose][0]
     if (
         current is not None
+        and current.issuer == issuer
         and IssuedCredential.objects.filter(**{list_field: current}).count() < current.size // 2
     ):
         return current
@@ -55,6 +58,7 @@ def _current_list(organization: Organization, purpose: str) -> StatusList:
         purpose=purpose,
         number=number,
         bits=bytes(status_list.Bitstring()),
+        issuer=issuer,
     )
     sign_list(fresh)
     return fresh
@@ -75,18 +79,22 @@ def allocate(credential: IssuedCredential, purpose: str = REVOCATION) -> dict[st
 
 
 def sign_list(status: StatusList) -> dict[str, Any]:
-    key = keys.active_key(status.organization)
+    """Sign the list as the DID it was started under, with a key that DID controls."""
+    if not status.issuer:
+        status.issuer = keys.organization_did(status.organization)
+        status.save(update_fields=["issuer"])
+    key, verification_method = keys.signing_key_for(status.organization, status.issuer)
     url = list_url(status)
     document = status_list.status_list_credential(
         list_url=url,
-        issuer=keys.organization_did(status.organization),
+        issuer=status.issuer,
         purpose=status.purpose,
         encoded_list=status_list.encode(bytes(status.bits)),
         valid_from=timezone.now().strftime(DATE_FORMAT),
         ttl_ms=TTL_MS,
     )
     signed = dataintegrity.sign(
-        document, key=keys.private_key(key), verification_method=keys.verification_method(key)
+        document, key=keys.private_key(key), verification_method=verification_method
     )
     status.document = signed
     status.save(update_fields=["document", "updated_at"])

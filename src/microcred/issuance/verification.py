@@ -24,6 +24,9 @@ from microcred.vc.verify import Report, verify_credential
 
 
 def _local_organization(did: str) -> Organization | None:
+    if did == keys.installation_did():
+        slug = settings.INSTALLATION_ISSUER
+        return Organization.objects.filter(slug=slug).first() if slug else None
     prefix = did_web(settings.PUBLIC_URL, "orgs") + ":"
     if did.startswith(prefix):
         return Organization.objects.filter(slug=did.removeprefix(prefix)).first()
@@ -37,7 +40,7 @@ def _local_document(did: str) -> dict[str, Any] | None:
     if not did.startswith("did:web:"):
         return None
     organization = _local_organization(did)
-    return keys.did_document(organization) if organization else None
+    return keys.did_document(organization, did) if organization else None
 
 
 def _compromised_at(verification_method: str) -> datetime | None:

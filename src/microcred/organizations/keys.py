@@ -116,10 +116,28 @@ def uses_did_web() -> bool:
     return settings.PUBLIC_URL.startswith("https://")
 
 
+def installation_did() -> str:
+    """The installation's own did:web (``did:web:<host>``, document at /.well-known/did.json)."""
+    return did_web(settings.PUBLIC_URL)
+
+
+def organization_dids(organization: Organization) -> list[str]:
+    """Every did:web that names the organization, the one it issues as first.
+
+    Each organization has ``did:web:<host>:orgs:<slug>``. The organization named by
+    ``MICROCRED_INSTALLATION_ISSUER`` (a single-institution installation) issues as the
+    installation's DID instead, and keeps the other one so what it issued before still verifies.
+    """
+    own = did_web(settings.PUBLIC_URL, "orgs", organization.slug)
+    if organization.slug == settings.INSTALLATION_ISSUER:
+        return [installation_did(), own]
+    return [own]
+
+
 def organization_did(organization: Organization) -> str:
     """The issuer id: did:web when the installation has an HTTPS name, else the active did:key."""
     if uses_did_web():
-        return did_web(settings.PUBLIC_URL, "orgs", organization.slug)
+        return organization_dids(organization)[0]
     return multikey.did_key(
         multikey.decode_public_key(active_key(organization).public_key_multibase)
     )
@@ -127,15 +145,35 @@ def organization_did(organization: Organization) -> str:
 
 def verification_method(key: SigningKey) -> str:
     if uses_did_web():
-        return f"{did_web(settings.PUBLIC_URL, 'orgs', key.organization.slug)}#{key.key_id}"
+        return f"{organization_dids(key.organization)[0]}#{key.key_id}"
     return multikey.did_key_verification_method(
         multikey.did_key(multikey.decode_public_key(key.public_key_multibase))
     )
 
 
-def did_document(organization: Organization) -> dict[str, Any]:
-    """The did:web document: every key the organization ever signed with, as Multikey."""
-    did = did_web(settings.PUBLIC_URL, "orgs", organization.slug)
+def signing_key_for(organization: Organization, did: str) -> tuple[SigningKey, str]:
+    """The key to sign with as ``did`` (one the organization issued as) and its verification
+    method. A did:web names every key of the organization, so the active one signs; a did:key
+    *is* one key, which signs for it even after rotation (what was issued as that DID, e.g. a
+    status list, must stay signed by it)."""
+    if did.startswith("did:key:"):
+        key = SigningKey.objects.filter(
+            organization=organization, public_key_multibase=did.removeprefix("did:key:")
+        ).first()
+        if key is None:
+            raise DomainError(f"{did} is not a key of {organization.slug}")
+        return key, multikey.did_key_verification_method(did)
+    key = active_key(organization)
+    return key, f"{did}#{key.key_id}"
+
+
+def did_document(organization: Organization, did: str | None = None) -> dict[str, Any]:
+    """The did:web document of ``did`` (by default the one the organization issues as): every
+    key the organization ever signed with, as Multikey."""
+    if did is None:
+        did = organization_dids(organization)[0]
+    elif did not in organization_dids(organization):
+        raise DomainError(f"{did} does not name {organization.slug}")
     active_key(organization)
     methods = [
         {

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,6 +19,7 @@ from microcred.issuance.status import TTL_MS
 from microcred.organizations import keys
 from microcred.organizations.models import Organization
 from microcred.public.forms import VerifyCodeForm, VerifyFileForm
+from microcred.vc.didweb import did_web
 
 
 @login_not_required
@@ -91,7 +96,28 @@ def brand_css(request: HttpRequest, slug: str) -> HttpResponse:
 def organization_did(request: HttpRequest, slug: str) -> HttpResponse:
     """The organization's did:web document (did:web:<host>:orgs:<slug>), listing all its keys."""
     organization = get_object_or_404(Organization, slug=slug)
-    response = JsonResponse(keys.did_document(organization), content_type="application/did+ld+json")
+    did = did_web(settings.PUBLIC_URL, "orgs", organization.slug)
+    return _did_response(keys.did_document(organization, did))
+
+
+@login_not_required
+@require_GET
+def installation_did(request: HttpRequest) -> HttpResponse:
+    """The installation's did:web document (did:web:<host>): the keys of the organization named
+    by MICROCRED_INSTALLATION_ISSUER. did:web puts it at /.well-known/did.json, or at
+    /<path>/did.json when the public URL has a path (the app then sees /did.json)."""
+    at_root = not urlsplit(settings.PUBLIC_URL).path.strip("/")
+    if request.path.endswith("/.well-known/did.json") != at_root:
+        raise Http404("The installation's DID document is served at the other address.")
+    slug = settings.INSTALLATION_ISSUER
+    if not slug:
+        raise Http404("This installation has no DID of its own (MICROCRED_INSTALLATION_ISSUER).")
+    organization = get_object_or_404(Organization, slug=slug)
+    return _did_response(keys.did_document(organization, keys.installation_did()))
+
+
+def _did_response(document: dict[str, Any]) -> HttpResponse:
+    response = JsonResponse(document, content_type="application/did+ld+json")
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
