@@ -1,0 +1,1 @@
+"""Exams: question banks, items, exams, attempts, grading and item interchange."""
