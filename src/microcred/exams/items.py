@@ -124,6 +124,9 @@ def _number(value: Any, where: str) -> Decimal:
         _fail(f"{where} must be a number")
     if not number.is_finite():
         _fail(f"{where} must be a finite number")
+    if number and abs(number.adjusted()) > 100:
+        # Exponents like 1e999999999 parse, but arithmetic on them overflows the context.
+        _fail(f"{where} is out of range")
     return number
 
 
@@ -136,9 +139,9 @@ def validate_item(
     """Check an item's authoring data; return cleaned (interaction, scoring, feedback)."""
     if kind not in KINDS:
         _fail(f"unknown item kind {kind!r} (one of {', '.join(KINDS)})")
-    interaction = interaction or {}
-    scoring = scoring or {}
-    feedback = feedback or {}
+    interaction = {} if interaction is None else interaction
+    scoring = {} if scoring is None else scoring
+    feedback = {} if feedback is None else feedback
     if not isinstance(interaction, dict) or not isinstance(scoring, dict):
         _fail("interaction and scoring must be objects")
     if not isinstance(feedback, dict):
