@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "microcred.organizations",
     "microcred.achievements",
     "microcred.issuance",
+    "microcred.exams",
     "microcred.backoffice",
     "microcred.public",
     "microcred.learner",

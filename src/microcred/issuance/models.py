@@ -91,6 +91,17 @@ class IssuedCredential(models.Model):
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=500, blank=True)
 
+    # Issued automatically when the requirements were met: "<achievement>:<user>", unique, so a
+    # definition is issued to a candidate automatically at most once, however many events race
+    # (and never again after a revocation).
+    auto_issue_key = models.CharField(
+        max_length=100, null=True, blank=True, unique=True, editable=False
+    )
+    # What the credential embeds as OB3 results ([{"name", "value", "type"}]) and evidence
+    # ([{"id", "name", "narrative"}]).
+    results = models.JSONField(default=list, blank=True, editable=False)
+    evidence = models.JSONField(default=list, blank=True, editable=False)
+
     class Meta:
         ordering = ["-issued_at", "-id"]
         indexes = [

@@ -23,7 +23,7 @@ from microcred.organizations.roles import Capability
 _CODE_ATTEMPTS = 8
 
 
-def _unused_code() -> str:
+def unused_code() -> str:
     # 45 random bits: a clash is rare enough that a few retries always find a free code.
     for _ in range(_CODE_ATTEMPTS):
         code = codes.generate()
@@ -107,7 +107,7 @@ def _create(
         organization_id=member.organization_id,
         achievement=achievement,
         achievement_version=version,
-        verification_code=_unused_code(),
+        verification_code=unused_code(),
         recipient_name=recipient_name,
         recipient_email=recipient_email,
         recipient=User.objects.filter(email=recipient_email).first(),

@@ -106,6 +106,19 @@ def unsigned_document(
         if credential.valid_until
         else None,
         status=tuple(_status(entry) for entry in status_entries),
+        results=tuple(
+            ob3.Result(
+                description_id=f"{verify_url}#result-{n}",
+                name=result["name"],
+                value=str(result["value"]),
+                result_type=result.get("type", "Percent"),
+            )
+            for n, result in enumerate(credential.results, 1)
+        ),
+        evidence=tuple(
+            {"id": e["id"], "type": ["Evidence"], "name": e["name"], "narrative": e["narrative"]}
+            for e in credential.evidence
+        ),
     )
     document["credentialSubject"]["achievement"]["criteria"].setdefault("id", verify_url)
     return document

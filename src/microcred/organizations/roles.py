@@ -23,13 +23,21 @@ class Capability(enum.StrEnum):
     EDIT_ACHIEVEMENTS = "edit_achievements"  # create, edit, publish, version, archive definitions
     ISSUE = "issue"  # issue and revoke credentials
     ASSESS = "assess"  # grade submissions (exam engine)
+    AUTHOR_EXAMS = "author_exams"  # question banks, items, exams, accommodations
 
 
 _ALL = frozenset(Capability)
 CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.OWNER: _ALL,
     Role.ADMIN: _ALL - {Capability.MANAGE_OWNERS},
-    Role.ISSUER: frozenset({Capability.VIEW, Capability.EDIT_ACHIEVEMENTS, Capability.ISSUE}),
+    Role.ISSUER: frozenset(
+        {
+            Capability.VIEW,
+            Capability.EDIT_ACHIEVEMENTS,
+            Capability.ISSUE,
+            Capability.AUTHOR_EXAMS,
+        }
+    ),
     Role.ASSESSOR: frozenset({Capability.VIEW, Capability.ASSESS}),
 }
 

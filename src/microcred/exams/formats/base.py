@@ -94,7 +94,10 @@ class ImportReport:
 def read_text(data: bytes | str) -> str:
     """Untrusted text file → str: size limit, UTF-8 (with or without BOM), no NUL bytes."""
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: not text any file could hold
+            raise FormatError(f"the text is not valid Unicode (character {exc.start})") from None
     if len(data) > MAX_IMPORT_BYTES:
         raise FormatError(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
     try:
