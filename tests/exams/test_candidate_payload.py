@@ -60,8 +60,14 @@ def assert_clean(payload: dict[str, Any], attempt: Any) -> None:
     real_ids = {"A", "B", "C", "N"}
     for question in payload.get("questions", []):
         response = question.get("response", {})
-        own_ids = [response.get("choice")] + response.get("choices", []) + response.get("order", [])
-        own_ids += [*response.get("pairs", {}), *response.get("pairs", {}).values()]
+        pairs = response.get("pairs", {})
+        own_ids = [
+            response.get("choice"),
+            *response.get("choices", []),
+            *response.get("order", []),
+            *pairs,
+            *pairs.values(),
+        ]
         opaque_ids = attempt.items.get(slot=question["slot"]).opaque
         assert all(i in opaque_ids for i in own_ids if i is not None)
         for key in ("choices", "premises", "responses"):
