@@ -2,10 +2,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from microcred.learner import views
+from microcred.learner import exams, views
 
 app_name = "learner"
 urlpatterns = [
     path("credentials", views.credentials, name="credentials"),
     path("credentials/<uuid:uuid>/download/<slug:kind>", views.download, name="download"),
+    path("exams", exams.exam_list, name="exams"),
+    path("exams/<uuid:exam_uuid>", exams.exam_home, name="exam"),
+    path("attempts/<int:pk>", exams.attempt_start, name="attempt"),
+    path("attempts/<int:pk>/q/<int:slot>", exams.question, name="question"),
+    path("attempts/<int:pk>/save", exams.save, name="save"),
+    path("attempts/<int:pk>/signal", exams.signal, name="signal"),
+    path("attempts/<int:pk>/q/<int:slot>/upload", exams.upload, name="upload"),
+    path("attempts/<int:pk>/files/<int:upload_id>", exams.uploaded_file, name="uploaded_file"),
+    path("attempts/<int:pk>/submit", exams.submit, name="submit"),
+    path("attempts/<int:pk>/review", exams.review, name="review"),
 ]

@@ -6,6 +6,7 @@ from microcred.exams.models.attempts import (
     AttemptEvent,
     AttemptItem,
     AttemptState,
+    AttemptUpload,
     FinishReason,
     ResponseStep,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "AttemptEvent",
     "AttemptItem",
     "AttemptState",
+    "AttemptUpload",
     "Exam",
     "ExamStatus",
     "ExamVersion",

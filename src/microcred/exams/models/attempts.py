@@ -164,3 +164,21 @@ class AttemptEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise ValueError("attempt events are append-only")
+
+
+class AttemptUpload(models.Model):
+    """A file a candidate handed in for a file/project question. Private: served only to the
+    candidate and to the organization's assessors."""
+
+    attempt_item = models.ForeignKey(AttemptItem, on_delete=models.CASCADE, related_name="uploads")
+    file = models.FileField(upload_to="submissions/%Y/%m/")
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["attempt_item", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,6 +3,7 @@ the version they were started on), and per-candidate accommodations."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -45,6 +46,7 @@ class Exam(TimestampedModel):
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.PROTECT, related_name="exams"
     )
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # candidates' link
     title = models.CharField(max_length=200)
     instructions = models.TextField(blank=True, max_length=10000)
     achievement = models.ForeignKey(

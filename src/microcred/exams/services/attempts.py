@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import check_password
@@ -35,6 +36,7 @@ from microcred.exams.models import (
     Attempt,
     AttemptItem,
     AttemptState,
+    AttemptUpload,
     Exam,
     ExamStatus,
     FinishReason,
@@ -443,6 +445,11 @@ def _save(
         return DomainError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     except DomainError as exc:
         return exc
+    if version.kind == items.FILE and real and not item.uploads.filter(pk=real["upload"]).exists():
+        return DomainError("That file was not handed in for this question.")
+    if real == item.response and item.sequence > 0:
+        # The same answer again (the page's "next" after its autosave): nothing to store.
+        return Saved(slot, item.sequence, item.answered_at or now, attempt.deadline_at)
     shown_at = item.first_seen_at
     item.sequence += 1
     step = ResponseStep.objects.create(
@@ -471,6 +478,50 @@ def _save(
     if access is not None:
         _note_location(attempt, access, now)
     return Saved(slot, item.sequence, now, attempt.deadline_at)
+
+
+def hand_in_file(
+    *, candidate: User, attempt_id: int, slot: int, upload: Any, now: datetime | None = None
+) -> AttemptUpload:
+    """Store a file for a file/project question (type and size as the question allows). The
+    page then saves ``{"upload": id}`` as the answer, like any other answer."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = get_attempt_for(candidate, attempt_id, lock=True)
+        if attempt.state != AttemptState.IN_PROGRESS or _past_grace(attempt, now):
+            raise AttemptClosedError("This attempt has been submitted; files can't be added.")
+        item = attempt.items.select_related("item_version").filter(slot=slot).first()
+        if item is None or item.item_version.kind != items.FILE:
+            raise NotFound("No such file question in this attempt.")
+        interaction = item.item_version.interaction
+        name = Path(str(getattr(upload, "name", "") or "file")).name[:200]
+        suffix = Path(name).suffix.lower()
+        if suffix not in interaction.get("accept", []):
+            raise DomainError(
+                f"Hand in a file of type {', '.join(interaction.get('accept', []))}.",
+                field="file",
+            )
+        limit = int(interaction.get("max_mb", 20)) * 1024 * 1024
+        if upload.size > limit:
+            raise DomainError(
+                f"The file is larger than {interaction.get('max_mb', 20)} MB.", field="file"
+            )
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        stored = AttemptUpload(attempt_item=item, name=name, size=upload.size)
+        stored.sha256 = digest.hexdigest()
+        # A random stored name: the candidate's file name is kept only as data.
+        stored.file.save(f"{secrets.token_hex(16)}{suffix}", upload, save=False)
+        stored.save()
+        log.append(
+            attempt,
+            "file.handed_in",
+            {"slot": slot, "name": name, "size": upload.size, "sha256": stored.sha256},
+            at=now,
+        )
+        return stored
 
 
 def mark_seen(*, candidate: User, attempt_id: int, slot: int, now: datetime | None = None) -> None:
@@ -536,6 +587,20 @@ def submit_attempt(*, candidate: User, attempt_id: int, now: datetime | None = N
         else:
             _close(attempt, finish=now, reason=FinishReason.CANDIDATE, now=now)
         return attempt
+
+
+def close_if_overdue(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
+    """Close one attempt whose deadline and grace have passed (when its page is opened, before
+    the sweeper gets to it)."""
+    now = now or timezone.now()
+    if attempt.state != AttemptState.IN_PROGRESS or not _past_grace(attempt, now):
+        return attempt
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.state == AttemptState.IN_PROGRESS and _past_grace(locked, now):
+            _close(locked, finish=locked.deadline_at, reason=FinishReason.SWEEPER, now=now)
+    attempt.refresh_from_db()
+    return attempt
 
 
 def sweep_overdue(*, now: datetime | None = None) -> int:
