@@ -136,6 +136,14 @@ class ResponseStep(models.Model):
         return f"{self.attempt_item} step {self.sequence}"
 
 
+class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("attempt events are append-only")
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise ValueError("attempt events are append-only")
+
+
 class AttemptEvent(models.Model):
     """Append-only, hash-chained log of one attempt: ``hash = SHA-256(previous hash ‖ canonical
     JSON of the event)``, so a changed, removed or inserted event breaks the chain."""
@@ -147,6 +155,8 @@ class AttemptEvent(models.Model):
     at = models.DateTimeField()
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["attempt", "sequence"]

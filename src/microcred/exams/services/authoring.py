@@ -295,18 +295,30 @@ def set_access_code(*, member: Membership, exam: Exam, code: str) -> Exam:
     return exam
 
 
-def _frozen_config(exam: Exam) -> dict[str, Any]:
+def config_for(exam: Exam, *, preview: bool = False) -> dict[str, Any]:
+    """The exam's current settings and sections as a version config (fixed questions pinned to
+    their current versions). Publishing refuses a fixed question that is not published; a
+    ``preview`` shows it anyway, so authors can look before publishing it."""
+    current = {
+        pk: (status, version)
+        for pk, status, version in Item.objects.filter(
+            organization_id=exam.organization_id
+        ).values_list("pk", "status", "current_id")
+    }
     sections = []
-    for section in exam.sections:
+    for number, section in enumerate(exam.sections, 1):
         rules = []
         for rule in section["rules"]:
             if "item" in rule:
-                item = Item.objects.get(pk=rule["item"], organization_id=exam.organization_id)
-                if item.status != ItemStatus.PUBLISHED or item.current_id is None:
+                status, version = current.get(rule["item"], (None, None))
+                if version is None:
+                    raise DomainError(f"Section {number}: question {rule['item']} is gone.")
+                if status != ItemStatus.PUBLISHED and not preview:
+                    title = Item.objects.get(pk=rule["item"])
                     raise DomainError(
-                        f"Question “{item}” is not published; publish it or remove it first."
+                        f"Question “{title}” is not published; publish it or remove it first."
                     )
-                rules.append({"item_version": item.current_id})
+                rules.append({"item_version": version})
             else:
                 rules.append(rule)
         sections.append({**section, "rules": rules})
@@ -343,7 +355,7 @@ def publish_exam(*, member: Membership, exam: Exam) -> ExamVersion:
         raise DomainError("An archived exam cannot be published.")
     if not exam.sections:
         raise DomainError("Add at least one section with questions before publishing.")
-    config = _frozen_config(exam)
+    config = config_for(exam)
     try:  # a trial draw proves every pool is large enough and the blueprint reachable
         pools.draw_for(exam.organization_id, config, seen=Counter(), seed="00" * 16)
     except draw.DrawError as exc:

@@ -1,0 +1,134 @@
+"""Candidates in a real browser: one passes and finds the credential in their account and on its
+verification page, one fails and gets nothing, and a timed attempt is submitted at its deadline
+by the page and by the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from microcred.exams import items
+from microcred.exams.models import Attempt, AttemptState, FinishReason
+from microcred.exams.services import attempts
+from microcred.issuance.models import IssuedCredential
+from tests.conftest import PASSWORD, publish_achievement
+from tests.exams.support import published_exam
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KINDS = (items.SINGLE, items.MULTIPLE, items.TRUE_FALSE, items.NUMERIC, items.SHORT_TEXT)
+
+
+def log_in(page, email: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.get_by_role("link", name="My exams")).to_be_visible()
+
+
+def answer_current(page, *, right: bool) -> None:
+    """Answer the question on screen (rightly or wrongly) the way a person would."""
+    kind = page.locator("#question-form").get_attribute("data-kind")
+    stem = page.locator("legend.stem").inner_text()
+    if kind == items.SINGLE:
+        page.get_by_label("Alpha" if right else "Beta", exact=True).check()
+    elif kind == items.MULTIPLE:
+        for name in ("Alpha", "Gamma") if right else ("Beta",):
+            page.get_by_label(name, exact=True).check()
+    elif kind == items.TRUE_FALSE:
+        page.get_by_label("False" if right else "True", exact=True).check()
+    elif kind == items.NUMERIC:
+        page.get_by_label("Your answer").fill("3.14" if right else "7")
+    elif kind == items.SHORT_TEXT:
+        page.get_by_label("Your answer").fill("t-test" if right else "chi-square")
+    else:
+        raise AssertionError(f"{kind}: {stem}")
+    # Autosave confirms before moving on.
+    expect(page.locator("#save-status")).to_contain_text("Saved at")
+
+
+def take(page, exam, *, right: bool) -> None:
+    page.goto(f"/me/exams/{exam.uuid}")
+    page.get_by_role("button", name="Start the exam").click()
+    for _ in KINDS:
+        expect(page.get_by_role("heading", name=re.compile(r"^Question \d"))).to_be_visible()
+        answer_current(page, right=right)
+        if page.get_by_role("button", name="Next").count():
+            page.get_by_role("button", name="Next").click()
+        else:
+            page.get_by_role("button", name="Finish…").click()
+    expect(page.get_by_role("heading", name="Submit your answers?")).to_be_visible()
+    expect(page.get_by_text("You have answered every question.")).to_be_visible()
+    page.get_by_role("button", name="Submit my answers").click()
+
+
+def test_a_candidate_passes_and_finds_the_credential_another_fails(page, world):
+    achievement = publish_achievement(world.a.issuer)  # needs 70 % in "Final exam"
+    exam = published_exam(world.a.issuer, title="Final exam", kinds=KINDS, time_limit_minutes=30)
+
+    log_in(page, world.learner.email)
+    take(page, exam, right=True)
+    expect(page.get_by_text("Passed")).to_be_visible()
+    expect(page.get_by_text("100.00 %")).to_be_visible()
+    page.get_by_role("link", name="My credentials").first.click()
+    expect(page.get_by_role("heading", name="Applied Statistics")).to_be_visible()
+    credential = IssuedCredential.objects.get(achievement=achievement, recipient=world.learner)
+    page.get_by_role("link", name="Public verification page").click()
+    expect(page.locator(".verdict")).to_contain_text("Valid")
+    assert credential.document["credentialSubject"]["result"][0]["value"] == "100"
+
+    page.context.clear_cookies()
+    log_in(page, world.stranger.email)
+    take(page, exam, right=False)
+    expect(page.get_by_text("Not passed")).to_be_visible()
+    assert not IssuedCredential.objects.filter(recipient=world.stranger).exists()
+
+
+def test_the_page_submits_a_timed_attempt_at_its_deadline(page, world):
+    exam = published_exam(
+        world.a.issuer, title="Quick quiz", kinds=(items.SINGLE,), time_limit_minutes=1
+    )
+    log_in(page, world.learner.email)
+    page.goto(f"/me/exams/{exam.uuid}")
+    page.get_by_role("button", name="Start the exam").click()
+    answer_current(page, right=True)
+    attempt = Attempt.objects.get(candidate=world.learner)
+    # Shorten the deadline on the server; the page learns it from its next save.
+    Attempt.objects.filter(pk=attempt.pk).update(
+        deadline_at=timezone.now() + dt.timedelta(seconds=4)
+    )
+    page.get_by_label("Beta", exact=True).check()
+    page.get_by_label("Alpha", exact=True).check()
+    expect(page.locator("#save-status")).to_contain_text("Saved at")
+    expect(page.get_by_role("heading", name="Quick quiz")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Passed")).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.GRADED
+    assert attempt.finish_reason in (FinishReason.CANDIDATE, FinishReason.DEADLINE)
+
+
+def test_an_abandoned_attempt_is_closed_by_the_sweeper(page, world):
+    exam = published_exam(
+        world.a.issuer, title="Left open", kinds=(items.SINGLE,), time_limit_minutes=1
+    )
+    log_in(page, world.learner.email)
+    page.goto(f"/me/exams/{exam.uuid}")
+    page.get_by_role("button", name="Start the exam").click()
+    answer_current(page, right=True)
+    page.goto("/me/credentials")  # the candidate walks away
+    attempt = Attempt.objects.get(candidate=world.learner)
+    Attempt.objects.filter(pk=attempt.pk).update(
+        deadline_at=timezone.now() - dt.timedelta(minutes=2)
+    )
+    assert attempts.sweep_overdue() == 1
+    attempt.refresh_from_db()
+    assert attempt.finish_reason == FinishReason.SWEEPER
+    assert attempt.submitted_at == attempt.deadline_at
+    page.goto(f"/me/exams/{exam.uuid}")
+    page.get_by_role("link", name="Review").click()
+    expect(page.get_by_text("Passed")).to_be_visible()
