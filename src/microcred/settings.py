@@ -270,6 +270,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = env_optional("RESULT_BACKEND")
+# Periodic work for `celery -A microcred beat` (./run, with no broker, loops the command).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-overdue-attempts": {
+        "task": "microcred.exams.tasks.sweep_overdue_attempts",
+        "schedule": 60.0,
+    }
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
 

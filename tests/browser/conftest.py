@@ -30,9 +30,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def browser():
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        pytest.skip(
+        message = (
             f"no Chromium at {CHROMIUM}: install Debian's chromium (./test does so where it can)"
         )
+        if os.environ.get("MICROCRED_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{message}; MICROCRED_REQUIRE_BROWSER=1 says the browser tests must run")
+        pytest.skip(message)
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
     # plain synchronous code, so Django's async-safety guard does not apply to them.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from microcred.accounts.models import User
 from microcred.achievements.models import Achievement, AchievementStatus
 from microcred.demo.data import ADMIN, PASSWORD
+from microcred.exams.models import Exam
 from microcred.issuance.models import IssuedCredential
 from microcred.organizations.models import Membership, Organization
 
@@ -35,6 +36,10 @@ def test_demo_loads_once_and_is_safe_to_run_again(settings):
     assert ADMIN in text
     assert PASSWORD in text
     assert "/verify/" in text
+    exam = Exam.objects.get()
+    assert exam.status == "published"
+    assert exam.achievement == Achievement.objects.get()
+    assert f"/me/exams/{exam.uuid}" in text
     assert User.objects.get(email=ADMIN).check_password(PASSWORD)
 
     call_command("demo", stdout=StringIO())

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 
 from microcred.accounts.models import User
 from microcred.achievements import services as achievement_services
 from microcred.achievements.models import Achievement
 from microcred.achievements.services import RequirementData, SkillData
+from microcred.exams.models import Exam
+from microcred.exams.services import authoring
+from microcred.exams.services import banks as bank_services
 from microcred.issuance import services as issuance_services
 from microcred.issuance.models import IssuedCredential
 from microcred.organizations import services as organization_services
@@ -43,6 +47,86 @@ def _user(email: str, full_name: str) -> User:
     if user is None:
         user = User.objects.create_user(email=email, password=PASSWORD, full_name=full_name)
     return user
+
+
+EXAM_TITLE = "Data Analysis final exam"
+# (kind, stem, interaction, scoring): a short exam a visitor can pass or fail in two minutes.
+_QUESTIONS = [
+    (
+        "single",
+        "Which pandas method removes rows with missing values?",
+        {
+            "choices": [
+                {"id": "A", "text": "dropna()"},
+                {"id": "B", "text": "fillna()"},
+                {"id": "C", "text": "isna()"},
+            ]
+        },
+        {"correct": "A"},
+    ),
+    (
+        "multiple",
+        "Which of these are pandas data structures?",
+        {
+            "choices": [
+                {"id": "A", "text": "DataFrame"},
+                {"id": "B", "text": "Series"},
+                {"id": "C", "text": "Tensor"},
+            ]
+        },
+        {"correct": ["A", "B"], "rule": "partial"},
+    ),
+    ("true_false", "A groupby always returns as many rows as its input.", {}, {"correct": False}),
+    (
+        "numeric",
+        "What is the median of 3, 9, 4, 7 and 1?",
+        {},
+        {"answers": [{"value": "4", "tolerance": "0"}]},
+    ),
+    (
+        "short_text",
+        "Which function reads a comma-separated file into a DataFrame? (name only)",
+        {},
+        {"answers": [{"text": "read_csv"}, {"pattern": r"pd\.read_csv(\(\))?"}]},
+    ),
+]
+
+
+def _demo_exam(owner: Membership, achievement: Achievement) -> Exam:
+    """A published exam whose pass counts towards the demo credential's exam requirement."""
+    bank = bank_services.create_bank(member=owner, name="Data analysis")
+    questions = [
+        bank_services.create_item(
+            member=owner,
+            bank=bank,
+            content={
+                "kind": kind,
+                "stem": stem,
+                "interaction": interaction,
+                "scoring": scoring,
+                "skills": [{"name": "Data analytics", "weight": 1}],
+            },
+            publish=True,
+        )
+        for kind, stem, interaction, scoring in _QUESTIONS
+    ]
+    exam = authoring.create_exam(
+        member=owner,
+        title=EXAM_TITLE,
+        instructions="Five questions on pandas basics. You may use the documentation.",
+        achievement=achievement,
+        time_limit_minutes=20,
+        pass_mark_percent=Decimal(80),
+        max_attempts=3,
+        review_after_submit="responses",
+    )
+    authoring.update_exam(
+        member=owner,
+        exam=exam,
+        sections=[{"title": "Pandas", "rules": [{"item": q.pk} for q in questions]}],
+    )
+    authoring.publish_exam(member=owner, exam=exam)
+    return exam
 
 
 @transaction.atomic
@@ -123,6 +207,7 @@ def load_demo() -> tuple[Organization, bool]:
         recipient_name=LEARNERS[0][0],
         recipient_email=LEARNERS[0][1],
     )
+    _demo_exam(owner, Achievement.objects.get(pk=achievement.pk))
     return organization, True
 
 
@@ -139,4 +224,9 @@ def demo_summary() -> list[str]:
     lines += [f"  learner      {email}" for _, email in LEARNERS]
     if credential is not None:
         lines.append(f"Issued demo credential: code {credential.display_code}")
+    exam = Exam.objects.filter(organization__slug=ORG_SLUG, title=EXAM_TITLE).first()
+    if exam is not None:
+        lines.append(
+            f"Demo exam (log in as a learner): {reverse('learner:exam', args=[exam.uuid])}"
+        )
     return lines
