@@ -131,10 +131,14 @@ def review(attempt: Attempt, *, now: datetime | None = None) -> dict[str, Any]:
             }
         )
     if rank >= REVIEW_LEVELS.index(ReviewPolicy.RESPONSES):
+        from microcred.exams.services.grading import comments_for
+
+        comments = comments_for(attempt)
         data["questions"] = []
         for item in attempt.items.select_related("item_version").order_by("slot"):
             entry = question(item)
             entry["fraction"] = str(item.fraction) if item.fraction is not None else None
+            entry["comments"] = comments.get(item.slot, [])
             if rank >= REVIEW_LEVELS.index(ReviewPolicy.ANSWERS):
                 entry["solution"] = solution(item)
                 entry["feedback"] = item.item_version.feedback.get("general", "")

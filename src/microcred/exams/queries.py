@@ -19,14 +19,22 @@ def counted_attempt(exam: Exam, candidate: User) -> Attempt | None:
 
 def achievements_counting(exam: Exam) -> list:  # type: ignore[type-arg]
     """Credential definitions one of whose requirements this exam can meet."""
+    from django.db.models import Q
+
     from microcred.achievements.models import Achievement, AchievementStatus, VersionState
 
+    named = Q(
+        versions__requirements__kind="exam_score",
+        versions__requirements__exam_name__iexact=exam.title,
+    ) | Q(
+        versions__requirements__kind="evidence",
+        versions__requirements__description__iexact=exam.title,
+    )
     return list(
         Achievement.objects.filter(
+            named,
             organization_id=exam.organization_id,
             status=AchievementStatus.PUBLISHED,
             versions__state=VersionState.PUBLISHED,
-            versions__requirements__kind="exam_score",
-            versions__requirements__exam_name__iexact=exam.title,
         ).distinct()
     )

@@ -100,9 +100,26 @@ def progress(candidate: User, achievement: Achievement) -> list[RequirementProgr
                 )
             )
         else:
-            # Approved projects arrive with the grading workflow; until then nothing approves.
-            report.append(RequirementProgress(requirement, False, "Waiting for approval."))
+            report.append(_project_progress(requirement, achievement, candidate))
     return report
+
+
+def _project_progress(
+    requirement: Requirement, achievement: Achievement, candidate: User
+) -> RequirementProgress:
+    """An approved project: a passed, assessor-graded attempt at the organization's exam (a
+    project submission) named like the requirement, e.g. "Capstone project"."""
+    from microcred.exams.models import Exam
+    from microcred.exams.queries import counted_attempt
+
+    name = " ".join(requirement.description.split())
+    for exam in Exam.objects.filter(
+        organization_id=achievement.organization_id, title__iexact=name
+    ):
+        attempt = counted_attempt(exam, candidate)
+        if attempt is not None and attempt.passed:
+            return RequirementProgress(requirement, True, "Approved.", attempt_id=attempt.pk)
+    return RequirementProgress(requirement, False, "Waiting for approval.")
 
 
 def issue_if_met(

@@ -13,6 +13,7 @@ from microcred.exams.models.attempts import (
 from microcred.exams.models.banks import Item, ItemStatus, ItemVersion, QuestionBank
 from microcred.exams.models.exams import (
     Accommodation,
+    Disagreement,
     Exam,
     ExamStatus,
     ExamVersion,
@@ -20,6 +21,7 @@ from microcred.exams.models.exams import (
     Navigation,
     ReviewPolicy,
 )
+from microcred.exams.models.grading import Mark, RegradeReview, Rubric
 
 __all__ = [
     "Accommodation",
@@ -28,6 +30,7 @@ __all__ = [
     "AttemptItem",
     "AttemptState",
     "AttemptUpload",
+    "Disagreement",
     "Exam",
     "ExamStatus",
     "ExamVersion",
@@ -36,8 +39,11 @@ __all__ = [
     "Item",
     "ItemStatus",
     "ItemVersion",
+    "Mark",
     "Navigation",
     "QuestionBank",
+    "RegradeReview",
     "ResponseStep",
     "ReviewPolicy",
+    "Rubric",
 ]

@@ -14,6 +14,13 @@ from django.db.models import Q
 from microcred.core.models import TimestampedModel
 
 
+class Disagreement(models.TextChoices):
+    """What happens when two assessors' marks differ by more than the exam's threshold."""
+
+    THIRD = "third", "A third assessor decides (the median of the three marks counts)"
+    AVERAGE = "average", "The average of the two marks counts"
+
+
 class ExamStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
@@ -97,6 +104,21 @@ class Exam(TimestampedModel):
     sections = models.JSONField(default=list, blank=True)
     # [{"skill": name, "min_items": n}]: every drawn form must cover each skill this often.
     blueprint = models.JSONField(default=list, blank=True)
+    # Marking of essays and projects.
+    blind_marking = models.BooleanField(
+        default=False, help_text="Assessors do not see who wrote the answer."
+    )
+    double_marking = models.BooleanField(
+        default=False, help_text="Two assessors mark every essay and project independently."
+    )
+    disagreement = models.CharField(
+        max_length=10, choices=Disagreement.choices, default=Disagreement.THIRD
+    )
+    disagreement_points = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text="Marks further apart than this many percentage points disagree.",
+    )
 
     class Meta:
         ordering = ["-updated_at"]

@@ -641,14 +641,19 @@ def _close(attempt: Attempt, *, finish: datetime | None, reason: str, now: datet
         at=now,
     )
     if attempt.state == AttemptState.GRADED:
-        attempt_id = attempt.pk
-        transaction.on_commit(lambda: _attempt_graded(attempt_id))
+        after_final_grade(attempt)
 
 
-def _attempt_graded(attempt_id: int) -> None:
-    from microcred.exams.tasks import attempt_graded
+def after_final_grade(attempt: Attempt) -> None:
+    """Once the transaction commits, issue what the candidate now qualifies for."""
+    attempt_id = attempt.pk
 
-    attempt_graded.delay(attempt_id)
+    def queue() -> None:
+        from microcred.exams.tasks import attempt_graded
+
+        attempt_graded.delay(attempt_id)
+
+    transaction.on_commit(queue)
 
 
 def grade(attempt: Attempt) -> None:

@@ -23,6 +23,7 @@ from microcred.exams.models import (
     Accommodation,
     Attempt,
     AttemptState,
+    Disagreement,
     Exam,
     ExamStatus,
     ExamVersion,
@@ -90,8 +91,12 @@ def _clean_settings(member: Membership, values: dict[str, Any]) -> dict[str, Any
             _choice(value, Navigation, name)
         elif name in ("review_after_submit", "review_after_close"):
             _choice(value, ReviewPolicy, name)
-        elif name == "shuffle_items":
+        elif name in ("shuffle_items", "blind_marking", "double_marking"):
             value = bool(value)
+        elif name == "disagreement":
+            _choice(value, Disagreement, name)
+        elif name == "disagreement_points":
+            value = _optional_int(value, name, low=0, high=100) or 0
         elif name == "ip_ranges":
             value = _ip_ranges(value)
         elif name == "seb_config_keys":
@@ -342,6 +347,10 @@ def config_for(exam: Exam, *, preview: bool = False) -> dict[str, Any]:
         "seb_config_keys": exam.seb_config_keys,
         "blueprint": exam.blueprint,
         "sections": sections,
+        "blind_marking": exam.blind_marking,
+        "double_marking": exam.double_marking,
+        "disagreement": exam.disagreement,
+        "disagreement_points": exam.disagreement_points,
     }
 
 
