@@ -139,3 +139,22 @@ def test_score_level_hides_the_questions(world):
     assert review["level"] == ReviewPolicy.SCORE  # the published version still says "score"
     assert "questions" not in review
     assert review["passed"] is False
+
+
+def test_competence_is_shown_as_bands(world):
+    exam = published_exam(world.a.issuer, kinds=(items.SINGLE, items.MULTIPLE))
+    attempt = attempts.start_attempt(candidate=world.learner, exam=exam, access=ACCESS)
+    answer_all(world.learner, attempt, {items.SINGLE: RIGHT[items.SINGLE]})
+    attempts.submit_attempt(candidate=world.learner, attempt_id=attempt.pk)
+    attempt.refresh_from_db()
+    # Single (weight 1) right, multiple (weight 2) unanswered: a third of the weighted points.
+    assert candidate.review(attempt)["competence"] == [
+        {"skill": "Statistics", "percent": 33.3, "band": "Not yet shown"}
+    ]
+    assert [candidate.band(p) for p in (100, 80, 79.9, 50, 0)] == [
+        "Proficient",
+        "Proficient",
+        "Developing",
+        "Developing",
+        "Not yet shown",
+    ]

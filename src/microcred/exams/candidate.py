@@ -96,6 +96,14 @@ def attempt_payload(attempt: Attempt, *, now: datetime | None = None) -> dict[st
     }
 
 
+#: Competence bands shown to candidates (lower bound in percent, label), highest first.
+BANDS = ((80.0, "Proficient"), (50.0, "Developing"), (0.0, "Not yet shown"))
+
+
+def band(percent: float) -> str:
+    return next(label for low, label in BANDS if percent >= low)
+
+
 def review_level(attempt: Attempt, *, now: datetime | None = None) -> str:
     """How much of a submitted attempt its candidate may see now (the exam's review policy)."""
     if attempt.state == AttemptState.IN_PROGRESS:
@@ -127,7 +135,10 @@ def review(attempt: Attempt, *, now: datetime | None = None) -> dict[str, Any]:
             {
                 "percent": str(attempt.percent) if attempt.percent is not None else None,
                 "passed": attempt.passed,
-                "competence": attempt.skill_scores,
+                "competence": [
+                    {"skill": skill, "percent": score, "band": band(score)}
+                    for skill, score in attempt.skill_scores.items()
+                ],
             }
         )
     if rank >= REVIEW_LEVELS.index(ReviewPolicy.RESPONSES):
