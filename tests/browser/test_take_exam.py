@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from microcred.exams import items
-from microcred.exams.models import Attempt, AttemptState, FinishReason
+from microcred.exams.models import Attempt, AttemptState, Exam, FinishReason
 from microcred.exams.services import attempts
 from microcred.issuance.models import IssuedCredential
 from tests.conftest import PASSWORD, publish_achievement
@@ -34,7 +34,6 @@ def log_in(page, email: str) -> None:
 def answer_current(page, *, right: bool) -> None:
     """Answer the question on screen (rightly or wrongly) the way a person would."""
     kind = page.locator("#question-form").get_attribute("data-kind")
-    stem = page.locator("legend.stem").inner_text()
     if kind == items.SINGLE:
         page.get_by_label("Alpha" if right else "Beta", exact=True).check()
     elif kind == items.MULTIPLE:
@@ -47,7 +46,7 @@ def answer_current(page, *, right: bool) -> None:
     elif kind == items.SHORT_TEXT:
         page.get_by_label("Your answer").fill("t-test" if right else "chi-square")
     else:
-        raise AssertionError(f"{kind}: {stem}")
+        raise AssertionError(kind)
     # Autosave confirms before moving on.
     expect(page.locator("#save-status")).to_contain_text("Saved at")
 
@@ -132,3 +131,75 @@ def test_an_abandoned_attempt_is_closed_by_the_sweeper(page, world):
     page.goto(f"/me/exams/{exam.uuid}")
     page.get_by_role("link", name="Review").click()
     expect(page.get_by_text("Passed")).to_be_visible()
+
+
+def test_an_author_builds_and_publishes_an_exam_in_the_back_office(page, world):
+    achievement = publish_achievement(world.a.issuer)
+    page.goto("/accounts/login/")
+    page.fill("#id_username", world.a.issuer.user.email)
+    page.fill("#id_password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.get_by_role("link", name="Back office").click()
+    page.get_by_role("link", name="Question banks").first.click()
+    page.get_by_label("Name").fill("Statistics basics")
+    page.get_by_role("button", name="Create bank").click()
+    expect(page.get_by_role("heading", name="Statistics basics")).to_be_visible()
+
+    # A single-choice question and a true/false one, published.
+    page.get_by_role("link", name="Single choice").click()
+    page.get_by_label("Question text").fill("Which measure is robust to outliers?")
+    for row, (text, correct) in enumerate((("Median", True), ("Mean", False), ("Range", False))):
+        page.locator(f"#id_rows-{row}-text").fill(text)
+        if correct:
+            page.locator(f"#id_rows-{row}-correct").check()
+    page.locator("#id_skills-0-name").fill("Statistics")
+    page.get_by_role("button", name="Save and publish").click()
+    expect(page.get_by_text("Which measure is robust to outliers?").first).to_be_visible()
+    page.get_by_role("link", name="Statistics basics").first.click()
+    page.get_by_role("link", name="True / false").click()
+    page.get_by_label("Question text").fill("A p-value is the probability that the null is true.")
+    page.get_by_label("False", exact=True).check()
+    page.get_by_role("button", name="Save and publish").click()
+    expect(page.get_by_text("A p-value is the probability").first).to_be_visible()
+
+    # The exam: counts towards the definition, draws both questions, published.
+    page.get_by_role("link", name="Exams", exact=True).first.click()
+    page.get_by_role("link", name="New exam").click()
+    page.get_by_label("Title").fill("Final exam")
+    page.get_by_label("Counts towards").select_option(label="Applied Statistics")
+    page.get_by_label("Time limit (minutes)").fill("20")
+    page.get_by_label("Pass mark (%)").fill("50")
+    page.get_by_role("button", name="Create exam").click()
+    expect(page.get_by_text("Exam created. Add its questions next.")).to_be_visible()
+    page.locator("#id_sections-0-title").fill("Basics")
+    page.locator("#id_rules-0-section").fill("1")
+    page.locator("#id_rules-0-bank").select_option(label="Statistics basics")
+    page.locator("#id_rules-0-count").fill("2")
+    page.get_by_role("button", name="Save", exact=True).last.click()
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.get_by_text("Version 1 published; new attempts use it.")).to_be_visible()
+    exam = Exam.objects.get(title="Final exam")
+    assert exam.status == "published"
+    assert exam.achievement == achievement
+
+    # A candidate takes it and gets the credential.
+    page.context.clear_cookies()
+    log_in(page, world.learner.email)
+    page.goto(f"/me/exams/{exam.uuid}")
+    page.get_by_role("button", name="Start the exam").click()
+    for _ in range(2):
+        if page.locator("#question-form").get_attribute("data-kind") == items.SINGLE:
+            page.get_by_label("Median", exact=True).check()
+        else:
+            page.get_by_label("False", exact=True).check()
+        expect(page.locator("#save-status")).to_contain_text("Saved at")
+        if page.get_by_role("button", name="Next").count():
+            page.get_by_role("button", name="Next").click()
+        else:
+            page.get_by_role("button", name="Finish…").click()
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_text("Passed")).to_be_visible()
+    expect(page.get_by_text("Met:", exact=False).first).to_be_attached()
+    assert IssuedCredential.objects.filter(
+        achievement=achievement, recipient=world.learner
+    ).exists()

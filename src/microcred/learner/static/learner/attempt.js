@@ -138,18 +138,29 @@
 
   // -- integrity signals (advisory: an assessor looks at them; they never fail anyone) --------
   const last = {};
-  function signal(kind) {
+  function signal(kind, detail) {
     const now = Date.now();
     if (submitted || (last[kind] && now - last[kind] < 10000)) return;
     last[kind] = now;
     fetch(bar.dataset.signalUrl, {
       method: "POST", credentials: "same-origin", keepalive: true,
       headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
-      body: JSON.stringify({ kind: kind }),
+      body: JSON.stringify({ kind: kind, detail: detail || "" }),
     }).catch(function () {});
   }
-  document.addEventListener("visibilitychange", function () { if (document.hidden) signal("tab_hidden"); });
-  window.addEventListener("blur", function () { signal("focus_lost"); });
+  // Hidden tab and lost focus are reported when the candidate comes back, with how long they
+  // were away: leaving the page for the next question (or closing it) is not "looking away".
+  let hiddenAt = null, blurredAt = null;
+  function away(since) { return String(Math.round((Date.now() - since) / 1000)) + " s"; }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { hiddenAt = Date.now(); return; }
+    if (hiddenAt !== null) { signal("tab_hidden", away(hiddenAt)); hiddenAt = null; }
+  });
+  window.addEventListener("blur", function () { blurredAt = Date.now(); });
+  window.addEventListener("focus", function () {
+    if (blurredAt !== null && Date.now() - blurredAt > 1000) signal("focus_lost", away(blurredAt));
+    blurredAt = null;
+  });
   document.addEventListener("paste", function () { signal("paste"); });
   document.addEventListener("fullscreenchange", function () { if (!document.fullscreenElement) signal("fullscreen_exit"); });
 })();
