@@ -130,3 +130,61 @@ def test_concurrent_triggers_issue_exactly_one_credential(world):
     assert IssuedCredential.objects.filter(achievement=achievement).count() == 1
     assert len({credential.pk for credential in results}) == 1
     assert Decimal(results[0].results[0]["value"]) == Decimal(100)
+
+
+def test_a_prerequisite_issued_by_hand_completes_a_pathway(
+    world, django_capture_on_commit_callbacks
+):
+    from microcred.achievements import services as achievement_services
+    from microcred.achievements.services import RequirementData, SkillData
+    from tests.conftest import complete_content, issue
+
+    basics = publish_achievement(world.a.issuer, title="Basics")
+    pathway = achievement_services.create_achievement(
+        member=world.a.issuer,
+        content=complete_content(title="Advanced"),
+        skills=[SkillData("Statistics")],
+        requirements=[RequirementData("credential_held", prerequisite_id=basics.pk)],
+    )
+    achievement_services.publish_version(member=world.a.issuer, version=pathway.draft_version())
+    with django_capture_on_commit_callbacks(execute=True):
+        issue(world.a.issuer, basics, world.learner.email)
+    held = IssuedCredential.objects.filter(recipient=world.learner)
+    assert sorted(held.values_list("achievement_version__title", flat=True)) == [
+        "Advanced",
+        "Basics",
+    ]
+    assert held.get(achievement_version__title="Advanced").auto_issue_key
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks and concurrent transactions need PostgreSQL; SQLite serializes writers",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_starts_make_one_attempt(world):
+    from microcred.exams.models import Attempt
+
+    exam = published_exam(world.a.issuer, title="Race")
+    barrier = threading.Barrier(8)
+    started, errors = [], []
+
+    def start() -> None:
+        try:
+            barrier.wait(timeout=10)
+            started.append(
+                attempts.start_attempt(candidate=world.learner, exam=exam, access=ACCESS).pk
+            )
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(set(started)) == 1
+    assert Attempt.objects.filter(candidate=world.learner).count() == 1

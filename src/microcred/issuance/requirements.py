@@ -148,9 +148,10 @@ def issue_if_met(
         if existing is None:
             raise
         return existing
-    from microcred.issuance.tasks import credential_issued_automatically
+    from microcred.issuance.tasks import evaluate_pathways, send_credential_issued_email
 
-    transaction.on_commit(lambda: credential_issued_automatically.delay(credential.pk))
+    transaction.on_commit(lambda: send_credential_issued_email.delay(credential.pk))
+    transaction.on_commit(lambda: evaluate_pathways.delay(credential.pk))
     return credential
 
 

@@ -10,13 +10,13 @@ def send_credential_issued_email(credential_id: int) -> None:
     services.deliver_issued_email(credential_id=credential_id)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def credential_issued_automatically(credential_id: int) -> None:
-    """Tell the holder, then check the definitions this one is a prerequisite of."""
+@shared_task
+def evaluate_pathways(credential_id: int) -> None:
+    """A credential was issued (by hand or automatically): issue what it completes for its
+    holder (definitions that require it). Idempotent: issuance happens at most once."""
     from microcred.issuance import requirements
     from microcred.issuance.models import IssuedCredential
 
-    services.deliver_issued_email(credential_id=credential_id)
     credential = IssuedCredential.objects.select_related("achievement", "recipient").get(
         pk=credential_id
     )
