@@ -37,7 +37,7 @@ if not settings.S3_BUCKET:
     # Local file storage: uploads (logos, images) are served by the app, with a sandbox CSP.
     urlpatterns.append(
         re_path(
-            r"^media/(?P<path>(?:logos|achievements)/[^/]+)$",
+            r"^media/(?P<path>(?:logos|achievements|question-images/\d+)/[^/]+)$",
             core_views.media,
         )
     )

@@ -203,3 +203,42 @@ def test_an_author_builds_and_publishes_an_exam_in_the_back_office(page, world):
     assert IssuedCredential.objects.filter(
         achievement=achievement, recipient=world.learner
     ).exists()
+
+
+def test_the_exam_page_works_on_a_phone_and_with_the_keyboard(browser, live_server, world):
+    exam = published_exam(
+        world.a.issuer,
+        title="Phone exam",
+        kinds=(items.SINGLE, items.NUMERIC),
+        time_limit_minutes=30,
+    )
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 375, "height": 740}, is_mobile=True
+    )
+    page = context.new_page()
+    try:
+        log_in(page, world.learner.email)
+        page.goto(f"/me/exams/{exam.uuid}")
+        page.get_by_role("button", name="Start the exam").click()
+        expect(page.get_by_role("timer")).to_be_visible()
+        expect(page.get_by_text("Question 1 of 2")).to_be_visible()
+        # Nothing is wider than the screen.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # Every answer control has an accessible name, and the keyboard alone can answer.
+        controls = "#question-form input:not([type=hidden]), #question-form select, #question-form textarea"
+        unnamed = page.evaluate(
+            "s => [...document.querySelectorAll(s)].filter(e => !e.labels || !e.labels.length).length",
+            controls,
+        )
+        assert unnamed == 0
+        if page.locator("#question-form").get_attribute("data-kind") == items.SINGLE:
+            page.get_by_label("Alpha", exact=True).focus()
+            page.keyboard.press("Space")
+        else:
+            page.get_by_label("Your answer").focus()
+            page.keyboard.type("3.14")
+        expect(page.locator("#save-status")).to_contain_text("Saved at")
+        # The navigator names each question's state for screen readers.
+        expect(page.locator(".question-nav a").first).to_contain_text("answered")
+    finally:
+        context.close()

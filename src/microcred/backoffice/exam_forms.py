@@ -16,8 +16,9 @@ from django import forms
 
 from microcred.achievements.models import Achievement
 from microcred.core.errors import DomainError
-from microcred.exams import items
+from microcred.exams import items, richtext
 from microcred.exams.models import (
+    Disagreement,
     GradingMethod,
     Item,
     ItemStatus,
@@ -25,6 +26,7 @@ from microcred.exams.models import (
     Navigation,
     QuestionBank,
     ReviewPolicy,
+    Rubric,
 )
 
 MAX_ROWS = items.MAX_CHOICES
@@ -148,8 +150,8 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     items.SHORT_TEXT: ("case_sensitive", "ignore_whitespace", "max_length"),
     items.ORDERING: ("rule_share",),
     items.MATCHING: ("rule_share",),
-    items.ESSAY: ("expected_lines",),
-    items.FILE: ("accept", "max_mb"),
+    items.ESSAY: ("expected_lines", "rubric"),
+    items.FILE: ("accept", "max_mb", "rubric"),
 }
 KIND_ONLY = {name for names in KIND_FIELDS.values() for name in names}
 
@@ -162,9 +164,10 @@ class ItemForm(forms.Form):
     )
     stem = forms.CharField(
         label="Question text",
-        max_length=items.MAX_TEXT,
+        max_length=richtext.MAX_INPUT_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Plain text, as the candidate reads it.",
+        help_text="Plain text, or simple HTML (paragraphs, lists, tables, emphasis, links, and "
+        "images from Question images); anything else is removed.",
     )
     max_score = forms.DecimalField(
         label="Maximum score",
@@ -220,11 +223,23 @@ class ItemForm(forms.Form):
         help_text="Extensions, comma-separated, e.g. .pdf, .zip, .png.",
     )
     max_mb = forms.IntegerField(label="Largest file (MB)", min_value=1, max_value=200, initial=20)
+    rubric = forms.ModelChoiceField(
+        queryset=Rubric.objects.none(),
+        required=False,
+        label="Rubric",
+        empty_label="No rubric: assessors give a percentage",
+        help_text="Assessors mark the answer with this rubric's criteria and levels.",
+    )
 
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, rubrics: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in KIND_ONLY - set(KIND_FIELDS[kind]):
             del self.fields[name]
+        if "rubric" in self.fields:
+            if rubrics is None:  # the organization's rubrics are not known here
+                del self.fields["rubric"]
+            else:
+                self.fields["rubric"].queryset = rubrics
 
     def clean_accept(self) -> list[str]:
         accepted = []
@@ -416,13 +431,16 @@ class ItemEditor:
         version: ItemVersion | None = None,
         item: Item | None = None,
         skill_names: list[str] | None = None,
+        rubrics: Any = None,
     ) -> None:
         if kind not in items.KINDS:
             raise ValueError(kind)
         self.kind, self.version = kind, version
         self.skill_names = skill_names or []
         initial, rows, skills = _initial(version, item) if version else ({}, [], [])
-        self.form = ItemForm(data, kind=kind, initial=initial)
+        if rubrics is None and item is not None:
+            rubrics = Rubric.objects.filter(organization_id=item.organization_id)
+        self.form = ItemForm(data, kind=kind, initial=initial, rubrics=rubrics)
         self.rows: forms.BaseFormSet | None = None
         if kind in ROW_FORMS:
             rowset = _rowset(ROW_FORMS[kind], 2 if rows else 4)
@@ -657,13 +675,17 @@ class ItemEditor:
             {"pairs": pairs, "rule": data["rule_share"]},
         )
 
+    def _rubric(self, data: dict[str, Any]) -> int | None:
+        if "rubric" in self.form.fields:
+            return data["rubric"].pk if data.get("rubric") else None
+        return self.version.scoring.get("rubric") if self.version else None
+
     def _build_essay(self, data: dict[str, Any], feedback: dict[str, Any]) -> Any:
-        rubric = self.version.scoring.get("rubric") if self.version else None
-        return {"expected_lines": data["expected_lines"]}, {"rubric": rubric}
+        return {"expected_lines": data["expected_lines"]}, {"rubric": self._rubric(data)}
 
     def _build_file(self, data: dict[str, Any], feedback: dict[str, Any]) -> Any:
-        rubric = self.version.scoring.get("rubric") if self.version else None
-        return {"accept": data["accept"], "max_mb": data["max_mb"]}, {"rubric": rubric}
+        interaction = {"accept": data["accept"], "max_mb": data["max_mb"]}
+        return interaction, {"rubric": self._rubric(data)}
 
 
 def _initial(
@@ -750,9 +772,15 @@ def _initial(
             if response_id not in paired:
                 rows.append({"response_key": response_id, "response": text})
     elif kind == items.ESSAY:
-        initial["expected_lines"] = interaction.get("expected_lines", 10)
+        initial.update(
+            expected_lines=interaction.get("expected_lines", 10), rubric=scoring.get("rubric")
+        )
     elif kind == items.FILE:
-        initial.update(accept=interaction.get("accept", []), max_mb=interaction.get("max_mb", 20))
+        initial.update(
+            accept=interaction.get("accept", []),
+            max_mb=interaction.get("max_mb", 20),
+            rubric=scoring.get("rubric"),
+        )
     skills = [{"name": s["name"], "weight": s.get("weight", 1)} for s in version.skills]
     return initial, rows, skills
 
@@ -807,6 +835,10 @@ SETTINGS_FIELDS = (
     "review_after_close",
     "ip_ranges",
     "seb_config_keys",
+    "blind_marking",
+    "double_marking",
+    "disagreement",
+    "disagreement_points",
 )
 
 
@@ -860,6 +892,30 @@ class ExamSettingsForm(forms.Form):
         label="Safe Exam Browser config keys",
         help_text="One per line (64 hexadecimal characters). Empty: any browser.",
     )
+    blind_marking = forms.BooleanField(
+        required=False,
+        label="Blind marking",
+        help_text="Assessors do not see who wrote an essay or project.",
+    )
+    double_marking = forms.BooleanField(
+        required=False,
+        label="Double marking",
+        help_text="Two assessors mark every essay and project independently.",
+    )
+    disagreement = forms.ChoiceField(
+        choices=Disagreement.choices,
+        initial=Disagreement.THIRD,
+        required=False,
+        label="When two marks disagree",
+        widget=forms.RadioSelect,
+    )
+    disagreement_points = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        initial=10,
+        label="Marks disagree when further apart than (percentage points)",
+    )
 
     def __init__(self, *args: Any, achievements: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -872,7 +928,12 @@ class ExamSettingsForm(forms.Form):
         return data
 
     def settings(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in SETTINGS_FIELDS}
+        settings = {name: self.cleaned_data[name] for name in SETTINGS_FIELDS}
+        # Marking rules left empty keep the exam's defaults.
+        settings["disagreement"] = settings["disagreement"] or Disagreement.THIRD
+        if settings["disagreement_points"] is None:
+            settings["disagreement_points"] = 10
+        return settings
 
 
 def settings_initial(exam: Any) -> dict[str, Any]:

@@ -88,7 +88,10 @@ def exam_home(request: HttpRequest, exam_uuid: uuid.UUID) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            return redirect("learner:attempt", pk=attempt.pk)
+            # Straight to the first unanswered question (one request less at the start spike).
+            first = attempt.items.filter(response={}).order_by("slot").first()
+            slot = first.slot if first else 1
+            return redirect("learner:question", pk=attempt.pk, slot=slot)
     previous = list(Attempt.objects.filter(exam=exam, candidate=request.user).order_by("-number"))
     active = next((a for a in previous if a.state == AttemptState.IN_PROGRESS), None)
     return render(
@@ -215,11 +218,15 @@ def save(request: HttpRequest, pk: int) -> JsonResponse:
         attempt = attempts.get_attempt_for(request.user, pk)  # type: ignore[arg-type]
     except NotFound:
         return JsonResponse({"error": "No such attempt."}, status=404)
-    payload = candidate.attempt_payload(attempt)
     slot = request.POST.get("slot", "")
-    current = next((q for q in payload["questions"] if str(q["slot"]) == slot), None)
-    if current is None:
+    item = (
+        attempt.items.select_related("item_version").filter(slot=int(slot)).first()
+        if slot.isdigit()
+        else None
+    )
+    if item is None:
         return JsonResponse({"error": "No such question."}, status=404)
+    current = candidate.question(item)  # this question only: ids and kind for the form parser
     now = timezone.now()
     try:
         saved = attempts.save_answer(

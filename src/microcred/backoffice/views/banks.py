@@ -29,7 +29,7 @@ from microcred.core.errors import DomainError
 from microcred.exams import items
 from microcred.exams.formats import aiken, gift, moodlexml, qti
 from microcred.exams.formats.base import MAX_IMPORT_BYTES, FormatError, ImportReport
-from microcred.exams.models import Item, ItemStatus, ItemVersion
+from microcred.exams.models import Item, ItemStatus, ItemVersion, Rubric
 from microcred.exams.services import banks
 from microcred.organizations.models import Membership
 from microcred.organizations.roles import Capability
@@ -137,11 +137,15 @@ def item_create(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         raise Http404("No such question kind.")
     context = {"bank": bank, "item": None, "kind": kind}
     more = _more_rows(request) if request.method == "POST" else None
+    rubrics = Rubric.objects.filter(organization_id=member.organization_id)
     if more is not None:
-        editor = ItemEditor(kind, more, skill_names=skill_names(member))
+        editor = ItemEditor(kind, more, skill_names=skill_names(member), rubrics=rubrics)
         return _editor_page(request, editor, context)
     editor = ItemEditor(
-        kind, request.POST if request.method == "POST" else None, skill_names=skill_names(member)
+        kind,
+        request.POST if request.method == "POST" else None,
+        skill_names=skill_names(member),
+        rubrics=rubrics,
     )
     if request.method == "POST" and editor.is_valid():
         try:

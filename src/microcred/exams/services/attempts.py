@@ -132,7 +132,7 @@ def reschedule_open_attempts(attempts: QuerySet[Attempt], *, now: datetime) -> i
     for attempt_id in attempts.values_list("pk", flat=True):
         with transaction.atomic():
             attempt = (
-                Attempt.objects.select_for_update()
+                Attempt.objects.select_for_update(of=("self",))
                 .select_related("exam_version")
                 .get(pk=attempt_id)
             )
@@ -419,7 +419,12 @@ def _save(
             "Time is up: the attempt was submitted at its deadline with the answers saved "
             "until then."
         )
-    item = attempt.items.select_for_update().select_related("item_version").filter(slot=slot)
+    # Lock only this answer's row: the item version is shared by every candidate's attempt.
+    item = (
+        attempt.items.select_for_update(of=("self",))
+        .select_related("item_version")
+        .filter(slot=slot)
+    )
     item = item.first()
     if item is None:
         return NotFound("No such question in this attempt.")
@@ -661,6 +666,7 @@ def grade(attempt: Attempt) -> None:
     decide pass or fail and the per-skill competence scores."""
     total = Decimal(0)
     pending = False
+    scored: list[AttemptItem] = []
     attempt_items = list(attempt.items.select_related("item_version"))
     for item in attempt_items:
         version = item.item_version
@@ -675,8 +681,9 @@ def grade(attempt: Attempt) -> None:
             continue
         fraction = Decimal(str(items.score(version.kind, version.scoring, item.response)))
         item.fraction = fraction.quantize(Decimal("0.00001"))
-        item.save(update_fields=["fraction"])
+        scored.append(item)
         total += item.fraction * item.max_score
+    AttemptItem.objects.bulk_update(scored, ["fraction"])
     attempt.score = total.quantize(Decimal("0.001"))
     if attempt.max_score:
         attempt.percent = (total * 100 / attempt.max_score).quantize(

@@ -13,6 +13,7 @@ from microcred.core.errors import DomainError, NotFound
 from microcred.exams import items
 from microcred.exams.formats.base import ImportReport
 from microcred.exams.models import AttemptItem, Item, ItemStatus, ItemVersion, QuestionBank
+from microcred.exams.richtext import sanitize_stem, stem_text
 from microcred.organizations.models import Membership
 from microcred.organizations.queries import require
 from microcred.organizations.roles import Capability
@@ -72,10 +73,10 @@ def _clean_content(content: dict[str, Any]) -> dict[str, Any]:
     """Validate an item's content; returns the fields of an ItemVersion."""
     kind = content.get("kind")
     title = " ".join(str(content.get("title") or "").split())
-    stem = str(content.get("stem") or "").strip()
-    if not stem:
+    stem = sanitize_stem(str(content.get("stem") or ""))
+    if not (text := stem_text(stem)):
         raise DomainError("Enter the question text.", field="stem")
-    if len(stem) > items.MAX_TEXT:
+    if len(text) > items.MAX_TEXT:
         raise DomainError(
             f"The question text is longer than {items.MAX_TEXT} characters.", field="stem"
         )
@@ -107,7 +108,7 @@ def _clean_content(content: dict[str, Any]) -> dict[str, Any]:
         skills.append({"name": name[:200], "weight": weight})
     return {
         "kind": kind,
-        "title": (title or " ".join(stem.split()))[:200],
+        "title": (title or text)[:200],
         "stem": stem,
         "interaction": interaction,
         "scoring": scoring,

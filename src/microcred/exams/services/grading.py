@@ -200,7 +200,7 @@ def mark_answer(
     now = timezone.now()
     with transaction.atomic():
         attempt = (
-            Attempt.objects.select_for_update()
+            Attempt.objects.select_for_update(of=("self",))
             .select_related("exam_version")
             .filter(pk=item.attempt_id, organization_id=member.organization_id)
             .first()
@@ -208,7 +208,7 @@ def mark_answer(
         if attempt is None:
             raise NotFound("No such answer.")
         item = (
-            AttemptItem.objects.select_for_update()
+            AttemptItem.objects.select_for_update(of=("self",))
             .select_related("item_version")
             .get(pk=item.pk, attempt=attempt)
         )

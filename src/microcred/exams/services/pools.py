@@ -50,8 +50,19 @@ def draw_for(
             pools[key] = [_candidate(i.current) for i in published if _matches(i, rule)]
         return list(pools[key])
 
+    # Every fixed rule's version in one query, not one per question.
+    fixed_ids = [
+        rule["item_version"]
+        for section in config["sections"]
+        for rule in section["rules"]
+        if "item_version" in rule
+    ]
+    versions = ItemVersion.objects.filter(organization_id=organization_id).in_bulk(fixed_ids)
+
     def fixed(version_id: int) -> draw.Candidate:
-        return _candidate(ItemVersion.objects.get(pk=version_id, organization_id=organization_id))
+        if version_id not in versions:
+            raise draw.DrawError(f"question version {version_id} is gone")
+        return _candidate(versions[version_id])
 
     return draw.draw_form(
         sections=config["sections"],

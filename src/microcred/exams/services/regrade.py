@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from microcred.core.audit import log_action
-from microcred.core.errors import DomainError
+from microcred.core.errors import DomainError, NotFound
 from microcred.exams import items, log
 from microcred.exams.models import (
     Attempt,
@@ -178,3 +178,46 @@ def _to_review(attempt: Attempt, old_percent: Decimal) -> None:
             old_percent=old_percent,
             new_percent=attempt.percent or Decimal(0),
         )
+
+
+def resolve_review(*, member: Membership, pk: int, revoke: bool, reason: str) -> RegradeReview:
+    """A person's decision on a review-list entry: keep the credential, or revoke it (through
+    the issuing service, with the reason shown to verifiers). Audited."""
+    from microcred.issuance.services import revoke_credential
+
+    require(member, Capability.ISSUE)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError("Give a reason.", field="reason")
+    with transaction.atomic():
+        review = (
+            RegradeReview.objects.select_for_update(of=("self",))
+            .select_related("credential")
+            .filter(pk=pk, organization_id=member.organization_id)
+            .first()
+        )
+        if review is None:
+            raise NotFound("No such review.")
+        if review.resolved_at is not None:
+            raise DomainError("This review has been resolved already.")
+        if revoke:
+            if review.credential is None:
+                raise DomainError("There is no credential to revoke.")
+            revoke_credential(member=member, credential=review.credential, reason=reason)
+        review.resolved_at = timezone.now()
+        review.resolved_by = member.user
+        review.resolution = f"{'revoked' if revoke else 'kept'}: {reason}"[:500]
+        review.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+        log_action(
+            "microcred.regrade_review.resolved",
+            actor=member.user,
+            organization=member.organization,
+            target=review,
+            data={
+                "attempt": review.attempt_id,
+                "credential": review.credential_id,
+                "decision": "revoke" if revoke else "keep",
+                "reason": reason,
+            },
+        )
+    return review
