@@ -201,3 +201,34 @@ def test_file_questions_take_uploads_of_the_allowed_type(world, login, settings,
         .status_code
         == 404
     )
+
+
+def test_no_candidate_page_carries_the_answer_key(world, login):
+    """The pages themselves (not only the payloads): every question page, the submission page
+    and a review below the answers level hold no key, feedback or the items' own ids."""
+    from tests.exams.support import CONTENT
+
+    exam = published_exam(
+        world.a.issuer,
+        kinds=tuple(RIGHT),
+        review_after_submit=ReviewPolicy.RESPONSES,
+        review_after_close=ReviewPolicy.RESPONSES,
+    )
+    client = login(world.learner)
+    start(client, exam)
+    attempt = Attempt.objects.get()
+    secrets_ = ["t-test", CONTENT[items.SINGLE]["feedback"]["general"], "tolerance", "weights"]
+    pages = [
+        client.get(reverse("learner:question", args=[attempt.pk, item.slot]))
+        for item in attempt.items.order_by("slot")
+    ]
+    pages.append(client.get(reverse("learner:submit", args=[attempt.pk])))
+    client.post(reverse("learner:submit", args=[attempt.pk]))
+    pages.append(client.get(reverse("learner:review", args=[attempt.pk])))
+    for page in pages:
+        html = page.content.decode()
+        assert page.status_code == 200
+        for secret in secrets_:
+            assert secret not in html
+        # Choice values are the attempt's opaque ids, never the items' own ("A", "B", …).
+        assert not re.search(r'value="(A|B|C|N)"', html)
