@@ -437,7 +437,12 @@ def test_membership_queries_are_scoped(world: World) -> None:
 INTENDED = {
     Role.OWNER: set(Capability),
     Role.ADMIN: set(Capability) - {Capability.MANAGE_OWNERS},
-    Role.ISSUER: {Capability.VIEW, Capability.EDIT_ACHIEVEMENTS, Capability.ISSUE},
+    Role.ISSUER: {
+        Capability.VIEW,
+        Capability.EDIT_ACHIEVEMENTS,
+        Capability.ISSUE,
+        Capability.AUTHOR_EXAMS,
+    },
     Role.ASSESSOR: {Capability.VIEW, Capability.ASSESS},
 }
 
@@ -453,7 +458,7 @@ def test_capability_matrix(role: Role, capability: Capability) -> None:
 
 def test_capability_table_covers_exactly_the_roles() -> None:
     assert set(CAPABILITIES) == set(Role)
-    assert len(Capability) == 8
+    assert len(Capability) == 9
 
 
 @pytest.mark.parametrize("role", ["", "superuser", "OWNER", "learner"])
