@@ -124,10 +124,11 @@ def _get_or_post(client: Client, name: str, path: str) -> Any:
 
 
 def closed(response: Any) -> Any:
-    """The response with a streamed file read and closed (no ResourceWarning)."""
+    """The response with a streamed file read to the end, which closes the file (no
+    ResourceWarning). Not ``response.close()``: outside the test client's wrapper that sends
+    ``request_finished``, which closes the test's database connection on PostgreSQL."""
     if getattr(response, "streaming", False):
-        response.content_read = b"".join(response.streaming_content)
-        response.close()
+        response.content_read = response.getvalue()
     return response
 
 
