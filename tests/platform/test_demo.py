@@ -39,7 +39,7 @@ def test_demo_loads_once_and_is_safe_to_run_again(settings):
     exam = Exam.objects.get()
     assert exam.status == "published"
     assert exam.achievement == Achievement.objects.get()
-    assert f"/me/exams/{exam.uuid}" in text
+    assert f"{settings.PUBLIC_URL}/me/exams/{exam.uuid}" in text
     assert User.objects.get(email=ADMIN).check_password(PASSWORD)
 
     call_command("demo", stdout=StringIO())

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
@@ -226,7 +227,6 @@ def demo_summary() -> list[str]:
         lines.append(f"Issued demo credential: code {credential.display_code}")
     exam = Exam.objects.filter(organization__slug=ORG_SLUG, title=EXAM_TITLE).first()
     if exam is not None:
-        lines.append(
-            f"Demo exam (log in as a learner): {reverse('learner:exam', args=[exam.uuid])}"
-        )
+        url = settings.PUBLIC_URL + reverse("learner:exam", args=[exam.uuid])
+        lines.append(f"Demo exam (log in as a learner): {url}")
     return lines
