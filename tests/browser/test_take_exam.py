@@ -31,8 +31,14 @@ def log_in(page, email: str) -> None:
     expect(page.get_by_role("link", name="My exams")).to_be_visible()
 
 
+def script_ready(page) -> None:
+    """The page's script has attached its autosave listeners (it loads deferred)."""
+    expect(page.locator(".exam-bar[data-ready=true]")).to_have_count(1)
+
+
 def answer_current(page, *, right: bool) -> None:
     """Answer the question on screen (rightly or wrongly) the way a person would."""
+    script_ready(page)
     kind = page.locator("#question-form").get_attribute("data-kind")
     if kind == items.SINGLE:
         page.get_by_label("Alpha" if right else "Beta", exact=True).check()
@@ -51,16 +57,24 @@ def answer_current(page, *, right: bool) -> None:
     expect(page.locator("#save-status")).to_contain_text("Saved at")
 
 
+def move_on(page) -> None:
+    """Press Next (or Finish… on the last question) and wait until the next page is there:
+    until then the old page, still on screen, would take the next answer."""
+    before = page.url
+    if page.get_by_role("button", name="Next").count():
+        page.get_by_role("button", name="Next").click()
+    else:
+        page.get_by_role("button", name="Finish…").click()
+    expect(page).not_to_have_url(before)
+
+
 def take(page, exam, *, right: bool) -> None:
     page.goto(f"/me/exams/{exam.uuid}")
     page.get_by_role("button", name="Start the exam").click()
     for _ in KINDS:
         expect(page.get_by_role("heading", name=re.compile(r"^Question \d"))).to_be_visible()
         answer_current(page, right=right)
-        if page.get_by_role("button", name="Next").count():
-            page.get_by_role("button", name="Next").click()
-        else:
-            page.get_by_role("button", name="Finish…").click()
+        move_on(page)
     expect(page.get_by_role("heading", name="Submit your answers?")).to_be_visible()
     expect(page.get_by_text("You have answered every question.")).to_be_visible()
     page.get_by_role("button", name="Submit my answers").click()
@@ -188,15 +202,13 @@ def test_an_author_builds_and_publishes_an_exam_in_the_back_office(page, world):
     page.goto(f"/me/exams/{exam.uuid}")
     page.get_by_role("button", name="Start the exam").click()
     for _ in range(2):
+        script_ready(page)
         if page.locator("#question-form").get_attribute("data-kind") == items.SINGLE:
             page.get_by_label("Median", exact=True).check()
         else:
             page.get_by_label("False", exact=True).check()
         expect(page.locator("#save-status")).to_contain_text("Saved at")
-        if page.get_by_role("button", name="Next").count():
-            page.get_by_role("button", name="Next").click()
-        else:
-            page.get_by_role("button", name="Finish…").click()
+        move_on(page)
     page.get_by_role("button", name="Submit my answers").click()
     expect(page.get_by_text("Passed")).to_be_visible()
     expect(page.get_by_text("Met:", exact=False).first).to_be_attached()
@@ -231,6 +243,7 @@ def test_the_exam_page_works_on_a_phone_and_with_the_keyboard(browser, live_serv
             controls,
         )
         assert unnamed == 0
+        script_ready(page)
         if page.locator("#question-form").get_attribute("data-kind") == items.SINGLE:
             page.get_by_label("Alpha", exact=True).focus()
             page.keyboard.press("Space")

@@ -2,10 +2,10 @@
 is met — exactly once, however many events arrive together.
 
 Requirements live on the published version of a credential definition: a minimum score in a
-named exam (an exam of the organization whose title is that name, or that is tied to the
-definition), an approved project, a prerequisite credential held. They are evaluated whenever
-something relevant happens (an attempt graded, a project approved, a credential issued, a
-regrade applied); see :func:`issue_if_met`.
+named exam (an exam of the organization whose title is that name), an approved project, a
+prerequisite credential held. They are evaluated whenever something relevant happens (an
+attempt graded, a project approved, a credential issued, a regrade applied); see
+:func:`issue_if_met`.
 """
 
 from __future__ import annotations
@@ -45,9 +45,7 @@ def _exams_for(requirement: Requirement, achievement: Achievement):  # type: ign
     from microcred.exams.models import Exam
 
     name = " ".join(requirement.exam_name.split())
-    return Exam.objects.filter(organization_id=achievement.organization_id).filter(
-        Q(title__iexact=name) | Q(achievement=achievement, title__iexact=name)
-    )
+    return Exam.objects.filter(organization_id=achievement.organization_id, title__iexact=name)
 
 
 def _exam_progress(

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from microcred.core.audit import log_action
@@ -271,9 +271,9 @@ def comments_for(attempt: Attempt) -> dict[int, list[str]]:
     """Assessors' comments per slot, for the candidate's review (never the assessors' names)."""
     comments: dict[int, list[str]] = {}
     for mark in (
-        Mark.objects.filter(attempt_item__attempt=attempt)
+        Mark.objects.filter(attempt_item__attempt=attempt, attempt_item__needs_grading=False)
         .exclude(comment="")
-        .filter(Q(attempt_item__needs_grading=False))
+        .select_related("attempt_item")
     ):
         comments.setdefault(mark.attempt_item.slot, []).append(mark.comment)
     return comments

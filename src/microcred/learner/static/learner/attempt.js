@@ -163,4 +163,7 @@
   });
   document.addEventListener("paste", function () { signal("paste"); });
   document.addEventListener("fullscreenchange", function () { if (!document.fullscreenElement) signal("fullscreen_exit"); });
+  // Listeners are attached: answers typed from now on are autosaved (before, only the form's
+  // own buttons would carry them). Tests wait for this mark.
+  bar.dataset.ready = "true";
 })();
