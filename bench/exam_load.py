@@ -5,7 +5,7 @@ Usage (from the repository root):
     .venv/bin/python bench/exam_load.py --quick            # smoke run: 50 candidates, 20 s
     .venv/bin/python bench/exam_load.py [--candidates 500] [--duration 90] [--save-interval 15]
         [--workers 2*cores+1] [--threads 4] [--worker-connections 1000] [--start-over 0]
-        [--question-pages]
+        [--lobby 10] [--page-at-start] [--question-pages]
         [--database-url postgresql://postgres@127.0.0.1:5432/microcred_bench] [--keep]
 
 What it does:
@@ -20,8 +20,11 @@ What it does:
    the same ``MICROCRED_*`` environment (debug off), warms it up with a few extra accounts, and
    stops it at the end.
 3. One client thread per candidate, each with its own connection and cookies (session and a
-   CSRF cookie it made itself): all wait on a barrier, then GET the exam page ("page") and POST
-   its start form ("start": the POST through its redirects to the first question page). When
+   CSRF cookie it made itself). The waiting room: candidates open the exam page ("page") at
+   random moments over ``--lobby`` seconds, as they do before an exam opens. Then the exam
+   opens: all pass a barrier at once and POST its start form ("start": the POST through its
+   redirect to the first question page); ``--page-at-start`` opens the page only then, as part
+   of the spike. When
    every candidate has started, the setup process reads the attempts' opaque choice ids from the
    database; each candidate then autosaves a random valid answer to a random question every
    ``--save-interval`` seconds (first save staggered over one interval, ±20 % jitter after)
@@ -163,6 +166,17 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=0.0,
         help="spread the starts evenly at random over this many seconds (default 0: all at once)",
+    )
+    parser.add_argument(
+        "--lobby",
+        type=float,
+        default=10.0,
+        help="seconds over which candidates open the exam page before it opens (default 10)",
+    )
+    parser.add_argument(
+        "--page-at-start",
+        action="store_true",
+        help="open the exam page as part of the start instead of in the waiting room before",
     )
     parser.add_argument(
         "--question-pages",
@@ -493,13 +507,16 @@ class Client:
 class Shared:
     port: int
     exam_uuid: str
-    barrier: threading.Barrier
+    lobby: threading.Barrier  # every candidate has the exam page open
+    barrier: threading.Barrier  # the exam opens: everyone presses Start
     started: threading.Semaphore
     items_ready: threading.Event
     timeline: dict[str, float]  # "saves_from", "saves_until" (perf_counter)
     interval: float
     question_pages: bool
     start_over: float
+    page_at_start: bool
+    lobby_seconds: float
     items: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -530,14 +547,22 @@ class Candidate(threading.Thread):
         return response
 
     def run(self) -> None:
+        page_first = not self.shared.page_at_start
         try:
+            if page_first:  # the waiting room: the page is open before the exam opens
+                time.sleep(self.rng.uniform(0, self.shared.lobby_seconds))
+                self.open_page()
+            self.shared.lobby.wait()
             self.shared.barrier.wait()
         except threading.BrokenBarrierError:
             self.failure = "barrier broken"
+            self.shared.started.release()
             return
         try:
             time.sleep(self.rng.uniform(0, self.shared.start_over))
-            self.start_exam()
+            if not page_first:
+                self.open_page()
+            self.start_exam()  # not after a failed page
         finally:
             self.shared.started.release()
         if self.attempt is None:
@@ -548,12 +573,15 @@ class Candidate(threading.Thread):
         except Exception as exc:  # reported with the figures
             self.failure = f"{type(exc).__name__}: {exc}"
 
-    def start_exam(self) -> None:
+    def open_page(self) -> None:
         exam = f"/me/exams/{self.shared.exam_uuid}"
-        page = self.timed("page", lambda: self._ok(self.client.follow("GET", exam)))
-        if page is None:
+        if self.timed("page", lambda: self._ok(self.client.follow("GET", exam))) is None:
             self.failure = "exam page failed"
+
+    def start_exam(self) -> None:
+        if self.failure:
             return
+        exam = f"/me/exams/{self.shared.exam_uuid}"
         csrf = [("csrfmiddlewaretoken", self.client.account.csrf)]
         started = self.timed("start", lambda: self._ok(self.client.follow("POST", exam, csrf)))
         if started is None:
@@ -964,6 +992,7 @@ def run_load(args: argparse.Namespace, port: int, data_dir: str, seed: int) -> R
         shared = Shared(
             port=port,
             exam_uuid=exam_uuid,
+            lobby=threading.Barrier(args.candidates + 1),
             barrier=threading.Barrier(args.candidates + 1),
             started=threading.Semaphore(0),
             items_ready=threading.Event(),
@@ -971,6 +1000,8 @@ def run_load(args: argparse.Namespace, port: int, data_dir: str, seed: int) -> R
             interval=args.save_interval,
             question_pages=args.question_pages,
             start_over=args.start_over,
+            page_at_start=args.page_at_start,
+            lobby_seconds=args.lobby,
         )
         candidates = [
             Candidate(n, account, shared, rng.randrange(2**32))
@@ -978,6 +1009,9 @@ def run_load(args: argparse.Namespace, port: int, data_dir: str, seed: int) -> R
         ]
         for thread in candidates:
             thread.start()
+        shared.lobby.wait()
+        if not args.page_at_start:
+            print(f"waiting room: {len(candidates)} candidates opened the exam page")
         time.sleep(1)
         cpu = [("before", cpu_snapshot(process.pid, database))]
         sampler.phase = "start spike"
@@ -1097,8 +1131,17 @@ def report(args: argparse.Namespace, run: Run) -> None:
         errors = sum(not ok_outcome(s) for s in samples)
         verdict = "met" if value < target and not errors else "NOT met"
         extra = f", {errors} failed" if errors else ""
+        if op == "start":
+            extra += f"; {spike(args)}"
         print(f"  {op} p99 {value:.0f} ms (target < {target:.0f} ms{extra}): {verdict}")
     print(f"  lost answers {len(problems)} (target 0): {'met' if not problems else 'NOT met'}")
+
+
+def spike(args: argparse.Namespace) -> str:
+    """How the starts arrived, in words."""
+    when = f"spread over {args.start_over:g} s" if args.start_over else "all at once"
+    page = "with the exam page" if args.page_at_start else "the exam page open before"
+    return f"{args.candidates} starts {when}, {page}"
 
 
 def main() -> None:
@@ -1113,7 +1156,7 @@ def main() -> None:
         f"~{args.save_interval:g} s, gunicorn gthread {args.workers} workers × {args.threads} "
         f"threads, worker connections {args.worker_connections} (up to "
         f"{args.workers * args.threads} database connections), "
-        f"{os.cpu_count()} cores, {ITEMS} questions, seed {seed}"
+        f"{os.cpu_count()} cores, {ITEMS} questions, seed {seed}; {spike(args)}"
     )
     recreate_database(args.database_url)
     try:

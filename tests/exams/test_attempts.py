@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -57,7 +59,14 @@ def test_start_pins_versions_and_resume_returns_the_same_form(world):
     assert again.pk == attempt.pk
     assert list(again.items.values_list("slot", "item_version_id", "order", "opaque")) == form
     kinds = list(attempt.events.values_list("kind", flat=True))
-    assert kinds == ["attempt.started", "attempt.resumed"]
+    # The start leads straight to question 1, so it is shown from the start.
+    assert kinds == ["attempt.started", "question.shown", "attempt.resumed"]
+    seen = dict(attempt.items.values_list("slot", "first_seen_at"))
+    assert seen[1] == attempt.started_at
+    assert all(moment is None for slot, moment in seen.items() if slot != 1)
+    attempt.refresh_from_db()
+    assert attempt.log_length == 3
+    assert log.verify_chain(attempt) == []
 
 
 def test_pinned_choices_stay_in_place_and_opaque_ids_hide_the_real_ones(world):
@@ -413,26 +422,68 @@ def test_the_attempt_log_is_a_verifiable_append_only_chain(world):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             connection.cursor().execute(statement, [event.pk])
     assert AttemptEvent.objects.get(pk=event.pk).kind == event.kind
-    # A forged copy (as someone with the database owner's rights could write) is detected.
-    event.data = {"forged": True}
-    problems = log.verify_chain(_with_events(attempt, replace=event))
-    assert problems
-    assert problems[0].sequence == event.sequence
+    # What someone with the database owner's rights could still do (drop the trigger, edit or
+    # delete rows) is found by verifying the chain.
+    last = attempt.events.order_by("sequence").last()
+    tampered = {  # what was done → (statement, parameters, first problem's event, its message)
+        "changed": (
+            "UPDATE exams_attemptevent SET data = %s WHERE id = %s",
+            ['{"forged": 1}', event.pk],
+            event.sequence,
+            "content does not match its hash",
+        ),
+        "removed": (
+            "DELETE FROM exams_attemptevent WHERE id = %s",
+            [event.pk],
+            event.sequence + 1,
+            f"event {event.sequence} is missing",
+        ),
+        "last removed": (
+            "DELETE FROM exams_attemptevent WHERE id = %s",
+            [last.pk],
+            None,
+            "the chain's head is not the recorded one",
+        ),
+    }
+    for what, (statement, params, sequence, message) in tampered.items():
+        problems = _tampered(attempt, statement, params)
+        assert (problems[0].sequence, problems[0].message) == (sequence, message), what
+    assert log.verify_chain(attempt) == []  # each tampering was rolled back
 
 
-def _with_events(attempt, *, replace):
-    """The attempt with ``replace`` in place of its stored event (a simulated forgery)."""
+class _RolledBackError(Exception):
+    pass
 
-    class Forged:
-        pk = attempt.pk
-        log_head = attempt.log_head
 
-        class events:  # noqa: N801 - mimics the related manager
-            @staticmethod
-            def order_by(_):
-                return [
-                    replace if e.pk == replace.pk else e
-                    for e in attempt.events.order_by("sequence")
-                ]
+def _tampered(attempt, statement, params):
+    """The problems verify_chain finds after ``statement`` ran with the append-only trigger
+    dropped, inside a transaction that is then rolled back."""
+    drop = {
+        "sqlite": "DROP TRIGGER exams_attemptevent_no_update",
+        "postgresql": "DROP TRIGGER exams_attemptevent_append_only ON exams_attemptevent",
+    }[connection.vendor]
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(drop)
+                cursor.execute(statement, params)
+            problems = log.verify_chain(Attempt.objects.get(pk=attempt.pk))
+            raise _RolledBackError
+    except _RolledBackError:
+        return problems
 
-    return Forged()
+
+def test_the_log_length_migration_backfills_attempts_logged_before_it(world):
+    backfill = importlib.import_module("microcred.exams.migrations.0004_attempt_log_length")
+    attempt = start(world, published_exam(world.a.issuer))
+    answer_all(world.learner, attempt, RIGHT)
+    attempt.refresh_from_db()
+    length = attempt.log_length
+    assert length == attempt.events.count() > 2
+    fresh = start(world, published_exam(world.a.issuer, title="Another"))
+    Attempt.objects.update(log_length=0)  # as the column's default left them
+    backfill.backfill(django_apps, None)
+    lengths = dict(Attempt.objects.values_list("pk", "log_length"))
+    assert lengths == {attempt.pk: length, fresh.pk: 2}
+    attempt.refresh_from_db()
+    assert log.verify_chain(attempt) == []

@@ -18,8 +18,14 @@ from microcred.exams.models import Attempt, AttemptItem, AttemptState, ReviewPol
 from microcred.exams.models.exams import REVIEW_LEVELS
 
 
-def _entries(item: AttemptItem, key: str, texts: dict[str, str]) -> list[dict[str, str]]:
-    back = {real: opaque for opaque, real in item.opaque.items()}
+def _opaque_ids(item: AttemptItem) -> dict[str, str]:
+    """``"choices:A"`` (list and the item's own id) → the attempt's opaque id."""
+    return {named: opaque for opaque, named in item.opaque.items()}
+
+
+def _entries(
+    back: dict[str, str], item: AttemptItem, key: str, texts: dict[str, str]
+) -> list[dict[str, str]]:
     return [{"id": back[f"{key}:{real}"], "text": texts[real]} for real in item.order.get(key, [])]
 
 
@@ -31,6 +37,7 @@ def question(item: AttemptItem) -> dict[str, Any]:
     """One question as the candidate sees it (no key, no feedback, opaque ids)."""
     version = item.item_version
     interaction = version.interaction
+    back = _opaque_ids(item)
     data: dict[str, Any] = {
         "slot": item.slot,
         "section": item.section,
@@ -44,7 +51,7 @@ def question(item: AttemptItem) -> dict[str, Any]:
     }
     for key in ("choices", "premises", "responses"):
         if key in interaction:
-            data[key] = _entries(item, key, _texts(interaction[key]))
+            data[key] = _entries(back, item, key, _texts(interaction[key]))
     if version.kind == items.NUMERIC:
         data["unit"] = interaction.get("unit", "")
     elif version.kind == items.SHORT_TEXT:
@@ -60,7 +67,7 @@ def question(item: AttemptItem) -> dict[str, Any]:
 def candidate_response(item: AttemptItem) -> dict[str, Any]:
     """The saved answer with the item's ids turned back into the attempt's opaque ids."""
     response = item.response or {}
-    back = {real: opaque for opaque, real in item.opaque.items()}
+    back = _opaque_ids(item)
     kind = item.item_version.kind
     if kind == items.SINGLE and "choice" in response:
         return {"choice": back[f"choices:{response['choice']}"]}
@@ -77,9 +84,22 @@ def candidate_response(item: AttemptItem) -> dict[str, Any]:
     return dict(response)
 
 
-def attempt_payload(attempt: Attempt, *, now: datetime | None = None) -> dict[str, Any]:
-    """The whole attempt for its page: settings the page needs, the clock, the questions."""
+def load_items(attempt: Attempt) -> list[AttemptItem]:
+    """The attempt's questions in order, with their versions (one query)."""
+    return list(attempt.items.select_related("item_version").order_by("slot"))
+
+
+def attempt_payload(
+    attempt: Attempt,
+    *,
+    loaded: list[AttemptItem] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The whole attempt for its page: settings the page needs, the clock, the questions
+    (``loaded``: what :func:`load_items` returned, when the caller has it)."""
     now = now or timezone.now()
+    if loaded is None:
+        loaded = load_items(attempt)
     config = attempt.exam_version.config
     return {
         "attempt": attempt.pk,
@@ -90,9 +110,7 @@ def attempt_payload(attempt: Attempt, *, now: datetime | None = None) -> dict[st
         "navigation": config.get("navigation", "free"),
         "deadline": attempt.deadline_at.isoformat() if attempt.deadline_at else None,
         "server_now": now.isoformat(),
-        "questions": [
-            question(item) for item in attempt.items.select_related("item_version").order_by("slot")
-        ],
+        "questions": [question(item) for item in loaded],
     }
 
 
@@ -160,7 +178,7 @@ def review(attempt: Attempt, *, now: datetime | None = None) -> dict[str, Any]:
 def solution(item: AttemptItem) -> dict[str, Any]:
     """The correct answer in the attempt's opaque ids (only for the ANSWERS review level)."""
     scoring = item.item_version.scoring
-    back = {real: opaque for opaque, real in item.opaque.items()}
+    back = _opaque_ids(item)
     kind = item.item_version.kind
     if kind == items.SINGLE:
         best = max(scoring["weights"], key=scoring["weights"].get)

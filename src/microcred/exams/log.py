@@ -38,26 +38,42 @@ def event_hash(
 
 
 def append(attempt: Attempt, kind: str, data: dict[str, Any], *, at: datetime) -> AttemptEvent:
-    """Add an event to ``attempt``'s chain. The caller holds the attempt's row lock (every
-    attempt service does), so sequences cannot race."""
-    last = attempt.events.order_by("-sequence").values_list("sequence", "hash").first()
-    sequence, previous = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    # JSON round trip: the stored data is exactly what was hashed (no tuples, no Decimals).
-    data = json.loads(json.dumps(data, default=str))
-    event = AttemptEvent.objects.create(
-        attempt=attempt,
-        sequence=sequence,
-        kind=kind,
-        data=data,
-        at=at,
-        previous_hash=previous,
-        hash=event_hash(
+    """Add an event to ``attempt``'s chain (see :func:`extend`)."""
+    return extend(attempt, [(kind, data)], at=at)[-1]
+
+
+def extend(
+    attempt: Attempt, events: list[tuple[str, dict[str, Any]]], *, at: datetime
+) -> list[AttemptEvent]:
+    """Add events to ``attempt``'s chain in one insert. The chain's end is read from the
+    attempt row (``log_length``, ``log_head``), which the caller holds locked (every attempt
+    service does) or has just created, so sequences cannot race; were it stale anyway, the
+    unique (attempt, sequence) constraint refuses the insert rather than fork the chain."""
+    sequence, previous = attempt.log_length, attempt.log_head or GENESIS
+    rows = []
+    for kind, data in events:
+        sequence += 1
+        # JSON round trip: the stored data is exactly what was hashed (no tuples, no Decimals).
+        data = json.loads(json.dumps(data, default=str))
+        digest = event_hash(
             previous, attempt_id=attempt.pk, sequence=sequence, kind=kind, data=data, at=at
-        ),
-    )
-    Attempt.objects.filter(pk=attempt.pk).update(log_head=event.hash)
-    attempt.log_head = event.hash
-    return event
+        )
+        rows.append(
+            AttemptEvent(
+                attempt=attempt,
+                sequence=sequence,
+                kind=kind,
+                data=data,
+                at=at,
+                previous_hash=previous,
+                hash=digest,
+            )
+        )
+        previous = digest
+    AttemptEvent.objects.bulk_create(rows)
+    Attempt.objects.filter(pk=attempt.pk).update(log_head=previous, log_length=sequence)
+    attempt.log_head, attempt.log_length = previous, sequence
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,4 +113,8 @@ def verify_chain(attempt: Attempt) -> list[ChainProblem]:
         expected_sequence = event.sequence + 1
     if attempt.log_head and attempt.log_head != previous:
         problems.append(ChainProblem(attempt.pk, None, "the chain's head is not the recorded one"))
+    if attempt.log_length and attempt.log_length != expected_sequence - 1:
+        problems.append(
+            ChainProblem(attempt.pk, None, "the chain's length is not the recorded one")
+        )
     return problems

@@ -83,14 +83,15 @@ def exam_home(request: HttpRequest, exam_uuid: uuid.UUID) -> HttpResponse:
             attempt = attempts.start_attempt(
                 candidate=request.user,  # type: ignore[arg-type]
                 exam=exam,
+                version=version,
                 access=_access(request, request.POST.get("access_code", "")),
             )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
             # Straight to the first unanswered question (one request less at the start spike).
-            first = attempt.items.filter(response={}).order_by("slot").first()
-            slot = first.slot if first else 1
+            first = attempt.items.filter(response={}).order_by("slot")
+            slot = first.values_list("slot", flat=True).first() or 1
             return redirect("learner:question", pk=attempt.pk, slot=slot)
     previous = list(Attempt.objects.filter(exam=exam, candidate=request.user).order_by("-number"))
     active = next((a for a in previous if a.state == AttemptState.IN_PROGRESS), None)
@@ -131,11 +132,13 @@ def question(request: HttpRequest, pk: int, slot: int) -> HttpResponse:
     if attempt.state != AttemptState.IN_PROGRESS:
         messages.info(request, "This attempt has been submitted.")
         return redirect("learner:review", pk=attempt.pk)
-    payload = candidate.attempt_payload(attempt)
+    loaded = candidate.load_items(attempt)
+    payload = candidate.attempt_payload(attempt, loaded=loaded)
     questions = payload["questions"]
     current = next((q for q in questions if q["slot"] == slot), None)
     if current is None:
         raise Http404("No such question.")
+    shown = next(item.first_seen_at for item in loaded if item.slot == slot)
     error = ""
     status = 200
     if request.method == "POST":
@@ -147,7 +150,7 @@ def question(request: HttpRequest, pk: int, slot: int) -> HttpResponse:
         payload = candidate.attempt_payload(attempt)
         questions = payload["questions"]
         current = next(q for q in questions if q["slot"] == slot)
-    else:
+    elif shown is None:
         attempts.mark_seen(candidate=request.user, attempt_id=attempt.pk, slot=slot)  # type: ignore[arg-type]
     position = questions.index(current)
     linear = payload["navigation"] == "linear"

@@ -51,6 +51,7 @@ class Attempt(models.Model):
     skill_scores = models.JSONField(default=dict, blank=True)  # {skill: percent}
     flagged = models.BooleanField(default=False)  # integrity signals for an assessor to review
     log_head = models.CharField(max_length=64, blank=True)  # hash of the last log event
+    log_length = models.PositiveIntegerField(default=0)  # sequence of the last log event
 
     class Meta:
         ordering = ["-started_at"]

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -39,6 +39,7 @@ from microcred.exams.models import (
     AttemptUpload,
     Exam,
     ExamStatus,
+    ExamVersion,
     FinishReason,
     ResponseStep,
 )
@@ -91,14 +92,14 @@ class Saved:
 # -- time ---------------------------------------------------------------------------------------
 
 
-def _accommodation(attempt_or_exam: Exam, candidate: User) -> Accommodation | None:
+def _accommodation(exam: Exam, candidate: User) -> Accommodation | None:
     """The candidate's accommodation for this exam, else their organization-wide one."""
-    found = Accommodation.objects.filter(
-        organization_id=attempt_or_exam.organization_id, candidate=candidate
-    ).filter(exam__in=[attempt_or_exam]) | Accommodation.objects.filter(
-        organization_id=attempt_or_exam.organization_id, candidate=candidate, exam__isnull=True
+    return (
+        Accommodation.objects.filter(organization_id=exam.organization_id, candidate=candidate)
+        .filter(Q(exam=exam) | Q(exam__isnull=True))
+        .order_by(F("exam_id").asc(nulls_last=True))
+        .first()
     )
-    return min(found, key=lambda a: a.exam_id is None, default=None)
 
 
 def deadline_for(
@@ -185,15 +186,15 @@ def _check_access(config: dict[str, Any], access: Access) -> None:
             raise DomainError("Open this exam in Safe Exam Browser with the exam's settings.")
 
 
-def _check_availability(exam: Exam, candidate: User, config: dict[str, Any], now: datetime) -> int:
-    """Window, attempts left and cooldown; returns the new attempt's number."""
+def _check_availability(config: dict[str, Any], previous: list[Attempt], now: datetime) -> int:
+    """Window, attempts left and cooldown (``previous``: the candidate's attempts at this exam,
+    latest first); returns the new attempt's number."""
     open_at = parse_datetime(config["open_at"]) if config.get("open_at") else None
     close_at = parse_datetime(config["close_at"]) if config.get("close_at") else None
     if open_at and now < open_at:
         raise DomainError(f"This exam opens at {open_at:%Y-%m-%d %H:%M} UTC.")
     if close_at and now >= close_at:
         raise DomainError("This exam has closed.")
-    previous = list(Attempt.objects.filter(exam=exam, candidate=candidate).order_by("-number"))
     maximum = config.get("max_attempts")
     if maximum and len(previous) >= maximum:
         raise DomainError(
@@ -212,34 +213,56 @@ def _check_availability(exam: Exam, candidate: User, config: dict[str, Any], now
 
 
 def start_attempt(
-    *, candidate: User, exam: Exam, access: Access, now: datetime | None = None
+    *,
+    candidate: User,
+    exam: Exam,
+    access: Access,
+    version: ExamVersion | None = None,
+    now: datetime | None = None,
 ) -> Attempt:
     """Resume the candidate's attempt in progress, or start a new one: the same form every
-    time, never a fresh draw (restarting is no way to get easier questions)."""
+    time, never a fresh draw (restarting is no way to get easier questions).
+
+    This is the request every candidate makes in the same minute, so it is kept to a handful
+    of queries: one read of the candidate's attempts decides between resuming and starting (a
+    concurrent start is caught by the one-active-attempt constraint and resumed), and the new
+    attempt is written with its questions, its first question marked as shown (the start
+    leads straight to it) and both log events in four statements.
+    ``version``: the exam's published version, when the caller has it already."""
     now = now or timezone.now()
-    active = _resume(candidate, exam, access, now)
-    if active is not None:
-        return active
+    previous = list(
+        Attempt.objects.filter(exam=exam, candidate=candidate)
+        .only("pk", "number", "state", "submitted_at", "deadline_at")
+        .order_by("-number")
+    )
+    if any(attempt.state == AttemptState.IN_PROGRESS for attempt in previous):
+        active = _resume(candidate, exam, access, now)
+        if active is not None:
+            return active
+        previous = list(Attempt.objects.filter(exam=exam, candidate=candidate).order_by("-number"))
     if exam.status != ExamStatus.PUBLISHED:
         raise DomainError("This exam is not open.")
-    version = exam.published_version()
+    version = version or exam.published_version()
     if version is None:
         raise DomainError("This exam is not open.")
     config = version.config
     _check_access(config, access)
+    number = _check_availability(config, previous, now)
+    seen: Counter[int] = Counter()
+    if previous:  # unseen questions first: only a retake has seen any
+        seen.update(
+            AttemptItem.objects.filter(
+                attempt__exam=exam, attempt__candidate=candidate
+            ).values_list("item_version__item_id", flat=True)
+        )
+    seed = secrets.token_hex(16)
+    try:
+        slots = pools.draw_for(exam.organization_id, config, seen=seen, seed=seed)
+    except draw.DrawError as exc:
+        raise DomainError(f"The exam cannot be assembled: {exc}.") from None
+    deadline = deadline_for(config, now, _accommodation(exam, candidate))
     try:
         with transaction.atomic():
-            number = _check_availability(exam, candidate, config, now)
-            seen = Counter(
-                AttemptItem.objects.filter(
-                    attempt__exam=exam, attempt__candidate=candidate
-                ).values_list("item_version__item_id", flat=True)
-            )
-            seed = secrets.token_hex(16)
-            try:
-                slots = pools.draw_for(exam.organization_id, config, seen=seen, seed=seed)
-            except draw.DrawError as exc:
-                raise DomainError(f"The exam cannot be assembled: {exc}.") from None
             attempt = Attempt.objects.create(
                 organization_id=exam.organization_id,
                 exam=exam,
@@ -248,7 +271,7 @@ def start_attempt(
                 number=number,
                 seed=seed,
                 started_at=now,
-                deadline_at=deadline_for(config, now, _accommodation(exam, candidate)),
+                deadline_at=deadline,
                 ip_address=access.ip,
                 user_agent=access.user_agent[:300],
                 session_key=access.session_key[:64],
@@ -263,19 +286,20 @@ def start_attempt(
                     order=slot.order,
                     opaque=slot.opaque,
                     max_score=slot.candidate.max_score,
+                    first_seen_at=now if number_ == 1 else None,
                 )
                 for number_, slot in enumerate(slots, 1)
             )
-            log.append(
+            started = {
+                "exam_version": version.number,
+                "items": [slot.candidate.version_id for slot in slots],
+                "deadline": _iso(attempt.deadline_at),
+                "ip": access.ip,
+                "user_agent": access.user_agent[:300],
+            }
+            log.extend(
                 attempt,
-                "attempt.started",
-                {
-                    "exam_version": version.number,
-                    "items": [slot.candidate.version_id for slot in slots],
-                    "deadline": _iso(attempt.deadline_at),
-                    "ip": access.ip,
-                    "user_agent": access.user_agent[:300],
-                },
+                [("attempt.started", started), ("question.shown", {"slot": 1})],
                 at=now,
             )
     except IntegrityError:
