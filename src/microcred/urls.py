@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import include, path, re_path
@@ -33,14 +32,14 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
 ]
 
-if not settings.S3_BUCKET:
-    # Local file storage: uploads (logos, images) are served by the app, with a sandbox CSP.
-    urlpatterns.append(
-        re_path(
-            r"^media/(?P<path>(?:logos|achievements|question-images/\d+)/[^/]+)$",
-            core_views.media,
-        )
+# Public uploads (logos, images) are served by the app from the default storage (local or S3),
+# with a sandbox CSP, at URLs that do not expire (signed credentials and question texts keep them).
+urlpatterns.append(
+    re_path(
+        r"^media/(?P<path>(?:logos|achievements|question-images/\d+)/[^/]+)$",
+        core_views.media,
     )
+)
 
 handler400 = "microcred.core.views.bad_request"
 handler403 = "microcred.core.views.permission_denied"

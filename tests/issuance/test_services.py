@@ -6,11 +6,13 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 
@@ -625,3 +627,25 @@ def test_concurrent_first_issues_share_one_status_list_with_distinct_indexes(wor
     rows = list(IssuedCredential.objects.filter(organization=world.a.organization))
     assert len({row.status_list_id for row in rows}) == 1
     assert len({row.status_index for row in rows}) == 3
+
+
+def test_signed_images_point_at_the_apps_lasting_address_not_the_storages(
+    world: World, settings: Any, client: Any
+) -> None:
+    # As with S3, the storage's own URLs are signed and expire; a credential lives for years.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.InMemoryStorage",
+            "OPTIONS": {"base_url": "https://bucket.example/signed/"},
+        },
+    }
+    organization = world.a.organization
+    organization.logo.save("logo.png", ContentFile(b"png"), save=True)
+    assert organization.logo.url.startswith("https://bucket.example/signed/")
+    credential = issue(world.a.issuer, publish_achievement(world.a.issuer))
+    image = credential.document["issuer"]["image"]["id"]
+    assert image == f"{settings.PUBLIC_URL}/media/{organization.logo.name}"
+    served = client.get(urlsplit(image).path)
+    assert served.status_code == 200
+    assert served.getvalue() == b"png"

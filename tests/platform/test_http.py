@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.decorators import login_not_required
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.test import Client, override_settings
 from django.urls import path
 
@@ -90,5 +92,31 @@ def test_uploaded_media_is_served_sandboxed(client, settings, tmp_path):
     assert response.status_code == 200
     assert "sandbox" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
-    response.close()
+    assert response.getvalue().startswith(b"<svg")
     assert client.get("/media/../settings.py").status_code == 404
+
+
+@pytest.fixture
+def memory_storage(settings):
+    """Uploads in Django's in-memory storage with its own URLs (as with S3: not /media/)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.InMemoryStorage",
+            "OPTIONS": {"base_url": "https://bucket.example/signed/"},
+        },
+    }
+    return storages["default"]
+
+
+@pytest.mark.django_db
+def test_uploads_are_served_from_any_storage_at_a_lasting_address(client, memory_storage):
+    name = memory_storage.save("question-images/7/0123abcd.png", ContentFile(b"\x89PNG-bytes"))
+    assert memory_storage.url(name).startswith("https://bucket.example/signed/")
+    response = client.get(f"/media/{name}")
+    assert response.status_code == 200
+    assert response.getvalue() == b"\x89PNG-bytes"
+    assert response["Content-Type"] == "image/png"
+    assert "sandbox" in response["Content-Security-Policy"]
+    for missing in ("question-images/7/nothing.png", "logos/.hidden", "question-images/x/a.png"):
+        assert client.get(f"/media/{missing}").status_code == 404, missing

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+import mimetypes
+
 from django.contrib.auth.decorators import login_not_required
+from django.core.files.storage import storages
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.static import serve
 
 
 @login_not_required
@@ -19,8 +20,22 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Public uploads from local storage (logos, definition images); the middleware sandboxes them."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    """Public uploads (logos, definition images, question images) from the default storage,
+    local or S3, at a URL that never expires: credentials and question texts keep it. Upload
+    names are random and never overwritten, so browsers may cache them; the middleware
+    sandboxes the response."""
+    if path.rsplit("/", 1)[-1].startswith("."):
+        raise Http404("No such file.")
+    storage = storages["default"]
+    try:
+        # Missing files: FileNotFoundError from every backend (django-storages' S3 included).
+        handle = storage.open(path, "rb")
+    except (OSError, ValueError):
+        raise Http404("No such file.") from None
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:

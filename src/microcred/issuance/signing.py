@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 
 from microcred.issuance import status
@@ -18,8 +19,10 @@ from microcred.vc import dataintegrity, jose, ob3
 DATE_FORMAT = status.DATE_FORMAT
 
 
-def _absolute(url: str) -> str:
-    return url if url.startswith(("http://", "https://")) else settings.PUBLIC_URL + url
+def _public_file_url(field: FieldFile) -> str:
+    """The app's own, lasting address of an upload (``core.views.media``): a credential keeps
+    it for years, so never the storage's URL (with S3, a signed one that expires)."""
+    return f"{settings.PUBLIC_URL}{settings.MEDIA_URL}{field.name}"
 
 
 def _skill_url(credential: IssuedCredential, position: int) -> str:
@@ -72,7 +75,7 @@ def unsigned_document(
         name=version.title,
         description=version.short_description or version.scope or version.title,
         criteria_narrative=version.criteria,
-        image=_absolute(version.image.url) if version.image else "",
+        image=_public_file_url(version.image) if version.image else "",
         tags=tuple(version.tags),
         skills=tuple(
             ob3.Skill(
@@ -88,7 +91,7 @@ def unsigned_document(
         name=organization.name,
         url=organization.website,
         email=organization.contact_email,
-        image=_absolute(organization.logo.url) if organization.logo else "",
+        image=_public_file_url(organization.logo) if organization.logo else "",
         country_code=str(organization.country),
         region=organization.region,
     )
