@@ -919,21 +919,24 @@ def test_create_an_exam_and_edit_its_settings(world: World, login: Any) -> None:
     assert exam.achievement_id == achievement.pk
     assert str(exam.pass_mark_percent) == "60.00"
 
-    response = client.post(
-        url("exam_edit", world.a.slug, exam.pk),
-        {
-            **SETTINGS_POST,
-            "title": "Final exam 2",
-            "open_at": "2030-01-01T09:00",
-            "close_at": "2030-01-01T12:00",
-            "ip_ranges": "192.0.2.0/24\n2001:db8::/32",
-            "seb_config_keys": "a" * 64,
-            "navigation": "linear",
-        },
-    )
+    changes = {
+        "open_at": "2030-01-01T09:00",
+        "close_at": "2030-01-01T12:00",
+        "ip_ranges": "192.0.2.0/24\n2001:db8::/32",
+        "seb_config_keys": "a" * 64,
+        "navigation": "linear",
+    }
+    # The definition's requirement names the exam: renaming it is refused on the title field.
+    renamed = {**SETTINGS_POST, **changes, "title": "Final exam 2"}
+    response = client.post(url("exam_edit", world.a.slug, exam.pk), renamed)
+    assert response.status_code == 400
+    assert "name this exam by its title" in text(response)
+    exam.refresh_from_db()
+    assert (exam.title, exam.navigation) == ("Final exam", "free")
+    response = client.post(url("exam_edit", world.a.slug, exam.pk), {**SETTINGS_POST, **changes})
     assert response.status_code == 302
     exam.refresh_from_db()
-    assert exam.title == "Final exam 2"
+    assert exam.title == "Final exam"
     assert exam.ip_ranges == ["192.0.2.0/24", "2001:db8::/32"]
     assert exam.seb_config_keys == ["a" * 64]
     assert exam.navigation == "linear"

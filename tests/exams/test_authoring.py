@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import pytest
 
+from microcred.achievements.services import archive_achievement
 from microcred.core.errors import DomainError, NotFound, PermissionDenied
 from microcred.core.models import AuditEntry
 from microcred.exams import items
 from microcred.exams.formats.base import ImportReport
 from microcred.exams.models import ExamVersion, Item, ItemStatus, ItemVersion
 from microcred.exams.services import attempts, authoring, banks
+from tests.conftest import publish_achievement
 from tests.exams.support import CONTENT, RIGHT, answer_all, make_item, published_exam
 from tests.exams.test_attempts import ACCESS
 
@@ -194,3 +196,26 @@ def test_accommodations_need_an_existing_account(world):
         authoring.grant_accommodation(member=world.a.issuer, candidate_email="nobody@example.test")
     with pytest.raises(PermissionDenied):
         authoring.grant_accommodation(member=world.a.assessor, candidate_email=world.learner.email)
+
+
+def test_an_exam_named_by_a_credentials_requirement_keeps_its_title(world):
+    achievement = publish_achievement(world.a.issuer)  # needs 70 % in "Final exam"
+    exam = published_exam(world.a.issuer)
+    assert exam.title == "Final exam"
+    with pytest.raises(DomainError, match="Applied Statistics") as refused:
+        authoring.update_exam(member=world.a.issuer, exam=exam, title="Final exam 2025")
+    assert refused.value.field == "title"
+    exam.refresh_from_db()
+    assert exam.title == "Final exam"
+    # Case and spacing are not a rename: requirements match them anyway.
+    authoring.update_exam(member=world.a.issuer, exam=exam, title="final   EXAM")
+    exam.refresh_from_db()
+    assert exam.title == "final EXAM"
+    # Organization A's requirement binds nothing in B, whose exam has the same title.
+    other = published_exam(world.b.issuer)
+    authoring.update_exam(member=world.b.issuer, exam=other, title="Midterm")
+    # Once the definition is archived, nothing names the exam any more.
+    archive_achievement(member=world.a.issuer, achievement=achievement)
+    authoring.update_exam(member=world.a.issuer, exam=exam, title="Final exam 2025")
+    exam.refresh_from_db()
+    assert exam.title == "Final exam 2025"

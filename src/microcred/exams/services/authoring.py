@@ -34,6 +34,7 @@ from microcred.exams.models import (
     QuestionBank,
     ReviewPolicy,
 )
+from microcred.exams.queries import requirements_naming
 from microcred.exams.services import pools
 from microcred.organizations.models import Membership
 from microcred.organizations.queries import require
@@ -192,6 +193,8 @@ def update_exam(
     close_at = fields.get("close_at", exam.close_at)
     if open_at and close_at and open_at >= close_at:
         raise DomainError("The exam must open before it closes.", field="close_at")
+    if "title" in fields and fields["title"].casefold() != exam.title.casefold():
+        _check_not_named(exam)
     for name, value in fields.items():
         setattr(exam, name, value)
     exam.save()
@@ -203,6 +206,21 @@ def update_exam(
         data={"fields": sorted(fields)},
     )
     return exam
+
+
+def _check_not_named(exam: Exam) -> None:
+    """Requirements find exams by title: renaming one that a credential definition names would
+    quietly stop it counting towards that credential."""
+    naming = requirements_naming(exam.organization_id, exam.title, published_only=False)
+    titles = sorted(set(naming.values_list("version__title", flat=True)))
+    if titles:
+        listed = ", ".join(f"“{title}”" for title in titles[:3])
+        more = f" and {len(titles) - 3} more" if len(titles) > 3 else ""
+        raise DomainError(
+            f"The requirements of {listed}{more} name this exam by its title; keep the title, "
+            "or change those requirements first.",
+            field="title",
+        )
 
 
 def _clean_sections(member: Membership, sections: Any) -> list[dict[str, Any]]:
