@@ -18,7 +18,7 @@ def credential(world):
     return issue(world.a.issuer, publish_achievement(world.a.issuer), "learner@example.test")
 
 
-@pytest.mark.parametrize("kind", ["json", "png", "svg"])
+@pytest.mark.parametrize("kind", ["json", "png", "svg", "pdf"])
 def test_holder_downloads_each_artifact_and_it_verifies(world, login, credential, kind, client):
     url = reverse("learner:download", args=[credential.uuid, kind])
     response = login(world.learner).get(url)

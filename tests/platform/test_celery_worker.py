@@ -52,6 +52,10 @@ def _drop_connection_pools() -> None:
     kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
+    # So are the queues and the router: without this, a later test's tasks would still be
+    # routed to the first test's queue, which its worker does not consume.
+    for cached in ("default_queue", "queues", "router", "default_exchange"):
+        app.amqp.__dict__.pop(cached, None)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -68,3 +72,40 @@ def test_issued_mail_is_queued_in_redis_and_sent_by_a_worker(world, redis_broker
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["queued@example.test"]
     assert credential.verification_code in mail.outbox[0].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_certificates_and_badges_are_rendered_by_a_worker_after_issuing(
+    world, redis_broker, settings
+):
+    from microcred.achievements import designs
+    from microcred.issuance.models import RenderedArtifact
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    achievement = publish_achievement(world.a.issuer)
+    credential = issue(world.a.issuer, achievement, "rendered@example.test")
+    assert not RenderedArtifact.objects.filter(credential=credential).exists()  # queued
+
+    def kinds(version: int) -> set[str]:
+        return set(
+            RenderedArtifact.objects.filter(
+                credential=credential, design_version=version
+            ).values_list("kind", flat=True)
+        )
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        deadline = time.monotonic() + 30
+        while kinds(1) != {"pdf", "png", "svg"} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert kinds(1) == {"pdf", "png", "svg"}
+        # A design change re-renders the definition's credentials on the worker.
+        designs.update_design(
+            member=world.a.issuer,
+            design=designs.design_of(achievement),
+            fields={"badge_layout": "ribbon"},
+        )
+        deadline = time.monotonic() + 30
+        while kinds(2) != {"pdf", "png", "svg"} and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert kinds(2) == {"pdf", "png", "svg"}
+    assert kinds(1) == set()  # superseded renderings are gone

@@ -707,18 +707,47 @@ def test_extract_sniffs_the_format(payload: Any, expected: str) -> None:
     assert extract(payload()) == expected
 
 
+def make_pdf(attachments: dict[str, bytes] | None = None) -> bytes:
+    """A one-page PDF with these attached files (pikepdf, as another tool would write it)."""
+    import pikepdf
+
+    document = pikepdf.new()
+    document.add_blank_page()
+    for name, content in (attachments or {}).items():
+        document.attachments[name] = pikepdf.AttachedFileSpec(
+            document, content, mime_type="text/plain"
+        )
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("payload", "match"),
     [
-        (b"GIF89a\x01\x00", "not a baked PNG or SVG badge, a JSON credential or a compact JWS"),
+        (
+            b"GIF89a\x01\x00",
+            "not a baked PNG or SVG badge, a PDF certificate, a JSON credential or a compact JWS",
+        ),
         (b"", "not a baked PNG or SVG badge"),
         (b"<html xmlns='http://www.w3.org/1999/xhtml'/>", "not an SVG image"),
         (b'{"name": "\xff"}', "not valid UTF-8"),
         (make_png(), "no Open Badges credential"),
+        (b"%PDF-1.7\n% not really a PDF\n", "The PDF cannot be read"),
+        (make_pdf(), "The PDF has no credential attached"),
+        (make_pdf({"notes.txt": b"hello"}), "attachments hold no Open Badges credential"),
+        (make_pdf({"credential.json": b"\xff\xfe"}), "attachments hold no Open Badges credential"),
     ],
 )
 def test_extract_refuses_other_files(payload: bytes, match: str) -> None:
     rejects(match, extract, payload)
+
+
+def test_extract_takes_the_credential_attached_to_a_pdf_from_any_tool() -> None:
+    # Not our file name: the one attachment holding a credential is taken.
+    pdf = make_pdf({"readme.txt": b"see attachment", "badge.json": SIMPLE_JSON.encode()})
+    assert extract(pdf) == SIMPLE_JSON.strip()
+    rejects("The file is", extract, pdf, max_bytes=100)
 
 
 def test_extract_size_cap() -> None:

@@ -235,3 +235,74 @@ class Requirement(models.Model):
         if self.kind == RequirementKind.CREDENTIAL_HELD:
             return f"Holds “{self.prerequisite}”"
         return f"Approved: {self.description}"
+
+
+class CertificateLayout(models.TextChoices):
+    CLASSIC = "classic", "Classic — centred, framed"
+    MODERN = "modern", "Modern — colour band with the QR code"
+    MINIMAL = "minimal", "Minimal — white with one accent rule"
+    CUSTOM = "custom", "Custom SVG template"
+
+
+class BadgeLayout(models.TextChoices):
+    SEAL = "seal", "Seal — round medal"
+    RIBBON = "ribbon", "Ribbon — shield with a ribbon"
+    CUSTOM = "custom", "Custom SVG template"
+
+
+class Paper(models.TextChoices):
+    A4 = "a4", "A4 landscape"
+    LETTER = "us-letter", "US Letter landscape"
+
+
+class DesignFont(models.TextChoices):
+    SANS = "Noto Sans", "Sans serif (Noto Sans)"
+    SERIF = "Noto Serif", "Serif (Noto Serif)"
+
+
+class Design(TimestampedModel):
+    """How a credential definition's certificate and badge look. Built from the organization's
+    branding (logo; colours unless set here). Every change bumps ``version``: artifacts are
+    cached per version, and credentials already issued are re-rendered (their signed content
+    never changes, only its presentation)."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    achievement = models.OneToOneField(Achievement, on_delete=models.CASCADE, related_name="design")
+    version = models.PositiveIntegerField(default=1)
+    certificate_layout = models.CharField(
+        max_length=20, choices=CertificateLayout.choices, default=CertificateLayout.CLASSIC
+    )
+    badge_layout = models.CharField(
+        max_length=20, choices=BadgeLayout.choices, default=BadgeLayout.SEAL
+    )
+    paper = models.CharField(max_length=20, choices=Paper.choices, default=Paper.A4)
+    font = models.CharField(max_length=40, choices=DesignFont.choices, default=DesignFont.SANS)
+    primary_color = models.CharField(
+        max_length=7, blank=True, help_text="Empty: the organization's primary colour."
+    )
+    accent_color = models.CharField(
+        max_length=7, blank=True, help_text="Empty: the organization's secondary colour."
+    )
+    custom_certificate = models.FileField(upload_to="designs/", blank=True)
+    custom_badge = models.FileField(upload_to="designs/", blank=True)
+
+    def __str__(self) -> str:
+        return f"Design of {self.achievement} (version {self.version})"
+
+
+class Signatory(models.Model):
+    """A person who signs the certificates of a design (name, title, signature image)."""
+
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="signatories")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=120)
+    title = models.CharField(max_length=160, blank=True)
+    signature = models.FileField(upload_to="signatures/", blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name

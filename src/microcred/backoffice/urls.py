@@ -7,6 +7,7 @@ from microcred.backoffice.views import (
     audit,
     banks,
     credentials,
+    designs,
     exams,
     grading,
     home,
@@ -40,6 +41,16 @@ urlpatterns = [
         org + "credentials/definitions/<int:pk>/v<int:number>",
         achievements.achievement_detail,
         name="achievement_version",
+    ),
+    path(
+        org + "credentials/definitions/<int:pk>/design",
+        designs.design,
+        name="achievement_design",
+    ),
+    path(
+        org + "credentials/definitions/<int:pk>/design/preview/<slug:kind>",
+        designs.design_preview,
+        name="achievement_design_preview",
     ),
     path(
         org + "credentials/definitions/<int:pk>/edit",

@@ -1,23 +1,33 @@
-"""Downloadable forms of an issued credential: the signed JSON and baked PNG/SVG badges.
+"""Downloadable forms of an issued credential: the signed JSON, baked PNG and SVG badges and the
+PDF/A certificate, rendered from the definition's design.
 
-The badge image is the definition's image when it is a PNG or SVG, else a plain generated
-badge in the organization's colours (designed badges and certificates come with the design
-work). Baking follows OB 3.0 (vc.baking).
+Rendered files are stored through Django's storage API (local or S3) and cached per credential,
+kind and design version (``RenderedArtifact``); a design change renders again, in the
+background, while the signed credential inside never changes. The badge's base image is
+rendered once per design version and only finished (QR code, verification code) and baked
+(OB 3.0 §5.3, ``vc.baking``) per credential.
 """
 
 from __future__ import annotations
 
-import io
+import hashlib
 import json
-from xml.sax.saxutils import escape
+from datetime import date
 
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
-from PIL import Image, ImageDraw, ImageFont
+from django.urls import reverse
+from django.utils.dateformat import format as date_format
 
-from microcred.issuance.models import IssuedCredential
+from microcred.achievements.designs import design_of
+from microcred.achievements.models import Design
+from microcred.issuance.models import ArtifactKind, IssuedCredential, RenderedArtifact
+from microcred.rendering import badges, certificates
+from microcred.rendering.data import Look, Shown, Signatory
 from microcred.vc import baking
-
-BADGE_SIZE = 400
 
 
 def credential_text(credential: IssuedCredential) -> str:
@@ -33,66 +43,167 @@ def credential_json(credential: IssuedCredential) -> bytes:
     return credential_text(credential).encode("utf-8")
 
 
-def _stored_image(credential: IssuedCredential, kind: str) -> bytes | None:
-    image = credential.achievement_version.image
-    if not image or not image.name.lower().endswith(f".{kind}"):
-        return None
-    with image.open("rb") as handle:
-        return handle.read()
+# -- what the design and the credential say ------------------------------------------------------
 
 
-def _generated_svg(credential: IssuedCredential) -> bytes:
-    organization = credential.organization
-    title = escape(credential.achievement_version.title[:60])
-    issuer = escape(organization.name[:60])
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{BADGE_SIZE}" height="{BADGE_SIZE}" viewBox="0 0 400 400">'
-        f'<circle cx="200" cy="200" r="190" fill="{organization.primary_color}"/>'
-        f'<circle cx="200" cy="200" r="165" fill="none" stroke="#ffffff" stroke-width="6"/>'
-        f'<text x="200" y="190" font-family="sans-serif" font-size="24" font-weight="700" fill="#ffffff" '
-        f'text-anchor="middle">{title}</text>'
-        f'<text x="200" y="230" font-family="sans-serif" font-size="16" fill="#ffffff" text-anchor="middle">{issuer}</text>'
-        "</svg>"
-    ).encode()
+def _read(field) -> tuple[bytes | None, str]:  # type: ignore[no-untyped-def]
+    """An upload's bytes and its type (from the cleaned name's extension)."""
+    if not field:
+        return None, ""
+    with field.open("rb") as handle:
+        content = handle.read()
+    return content, field.name.rsplit(".", 1)[-1].lower()
 
 
-def _generated_png(credential: IssuedCredential) -> bytes:
-    organization = credential.organization
-    image = Image.new("RGBA", (BADGE_SIZE, BADGE_SIZE), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((10, 10, BADGE_SIZE - 10, BADGE_SIZE - 10), fill=organization.primary_color)
-    draw.ellipse((35, 35, BADGE_SIZE - 35, BADGE_SIZE - 35), outline="#ffffff", width=6)
-    font = ImageFont.load_default(size=24)
-    title = credential.achievement_version.title
-    title = title if len(title) <= 28 else title[:27] + "…"
-    draw.text((BADGE_SIZE / 2, 190), title, fill="#ffffff", font=font, anchor="mm")
-    draw.text(
-        (BADGE_SIZE / 2, 230),
-        organization.name[:40],
-        fill="#ffffff",
-        font=ImageFont.load_default(size=16),
-        anchor="mm",
+def look_for(design: Design) -> Look:
+    organization = design.achievement.organization
+    logo, logo_type = _read(organization.logo)
+    return Look(
+        certificate_layout=design.certificate_layout,
+        badge_layout=design.badge_layout,
+        paper=design.paper,
+        primary=design.primary_color or organization.primary_color,
+        accent=design.accent_color or organization.secondary_color,
+        font=design.font,
+        logo=logo,
+        logo_type=logo_type,
+        custom_certificate=_read(design.custom_certificate)[0],
+        custom_badge=_read(design.custom_badge)[0],
     )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
-def baked_png(credential: IssuedCredential) -> bytes:
-    base = _stored_image(credential, "png") or _generated_png(credential)
-    return baking.bake_png(base, credential_text(credential))
+def _day(moment: date | None) -> str:
+    return date_format(moment, "j F Y") if moment else ""
 
 
-def baked_svg(credential: IssuedCredential) -> bytes:
-    base = _stored_image(credential, "svg") or _generated_svg(credential)
-    return baking.bake_svg(base, credential_text(credential))
+def verification_url(credential: IssuedCredential) -> str:
+    return settings.PUBLIC_URL + reverse("public:verify_code", args=[credential.verification_code])
 
 
-DOWNLOADS = {
-    "json": ("application/vc+ld+json", credential_json),
-    "jwt": ("text/plain; charset=utf-8", credential_json),
-    "png": ("image/png", baked_png),
-    "svg": ("image/svg+xml", baked_svg),
+def signatories_of(design: Design) -> tuple[Signatory, ...]:
+    people = []
+    for person in design.signatories.all():
+        signature, kind = _read(person.signature)
+        people.append(Signatory(person.name, person.title, signature, kind))
+    return tuple(people)
+
+
+def eu_lines(version) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    lines = []
+    if version.eqf_level:
+        lines.append(f"EQF level {version.eqf_level}")
+    if version.workload_ects:
+        lines.append(f"{version.workload_ects.normalize():f} ECTS credits")
+    if version.workload_hours:
+        lines.append(f"{version.workload_hours.normalize():f} hours of learning")
+    return (" · ".join(lines),) if lines else ()
+
+
+def shown_for(credential: IssuedCredential, design: Design) -> Shown:
+    version = credential.achievement_version
+    return Shown(
+        recipient=credential.recipient_name,
+        title=version.title,
+        issuer=credential.organization.name,
+        issued=_day(credential.issued_at),
+        expires=_day(credential.valid_until),
+        code=credential.verification_code,
+        url=verification_url(credential),
+        description=version.short_description,
+        skills=tuple(skill.name for skill in version.skills.all()),
+        eu=eu_lines(version),
+        signatories=signatories_of(design),
+    )
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
+def _badge_base(design: Design, look: Look, kind: str, credential: IssuedCredential) -> bytes:
+    """The design's badge art without any holder's details, rendered once per design version
+    (and per definition version: the badge shows its title)."""
+    storage = storages["default"]
+    name = f"designs/{design.pk}/v{design.version}/badge-{credential.achievement_version_id}.{kind}"
+    if storage.exists(name):
+        with storage.open(name, "rb") as handle:
+            return handle.read()
+    title, issuer = credential.achievement_version.title, credential.organization.name
+    render = badges.badge_base_png if kind == "png" else badges.badge_base_svg
+    content = render(look, title=title, issuer=issuer)
+    if not storage.exists(name):  # another worker may have stored it meanwhile: same bytes
+        storage.save(name, ContentFile(content))
+    return content
+
+
+def render(credential: IssuedCredential, kind: str, design: Design | None = None) -> bytes:
+    """One artifact's bytes for the design as it is now."""
+    design = design or design_of(credential.achievement)
+    look = look_for(design)
+    signed = credential_text(credential)
+    if kind == ArtifactKind.CERTIFICATE_PDF:
+        return certificates.certificate_pdf(
+            look, shown_for(credential, design), credential=signed, created=credential.issued_at
+        )
+    url = verification_url(credential)
+    base = _badge_base(design, look, kind, credential)
+    if kind == ArtifactKind.BADGE_PNG:
+        finished = badges.badge_png(base, code=credential.verification_code, url=url)
+        return baking.bake_png(finished, signed)
+    if kind == ArtifactKind.BADGE_SVG:
+        finished = badges.badge_svg(base, code=credential.verification_code, url=url)
+        return baking.bake_svg(finished, signed)
+    raise ValueError(f"unknown artifact kind {kind!r}")
+
+
+def artifact_for(credential: IssuedCredential, kind: str) -> RenderedArtifact:
+    """The stored artifact for the current design, rendered and stored now if missing. Two
+    workers racing store one row (unique per credential, kind, design version)."""
+    design = design_of(credential.achievement)
+    existing = RenderedArtifact.objects.filter(
+        credential=credential, kind=kind, design_version=design.version
+    ).first()
+    if existing is not None:
+        return existing
+    content = render(credential, kind, design)
+    artifact = RenderedArtifact(
+        credential=credential,
+        kind=kind,
+        design_version=design.version,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+    )
+    artifact.file.save(filename(credential, kind), ContentFile(content), save=False)
+    try:
+        with transaction.atomic():
+            artifact.save()
+    except IntegrityError:
+        artifact.file.delete(save=False)
+        return RenderedArtifact.objects.get(
+            credential=credential, kind=kind, design_version=design.version
+        )
+    # Older renderings of this credential are superseded; keep storage tidy.
+    for old in RenderedArtifact.objects.filter(credential=credential, kind=kind).exclude(
+        pk=artifact.pk
+    ):
+        old.file.delete(save=False)
+        old.delete()
+    return artifact
+
+
+def render_all(credential: IssuedCredential) -> list[RenderedArtifact]:
+    if credential.document is None:
+        return []
+    return [artifact_for(credential, kind) for kind in ArtifactKind.values]
+
+
+# -- downloads -----------------------------------------------------------------------------------
+
+CONTENT_TYPES = {
+    "json": "application/vc+ld+json",
+    "jwt": "text/plain; charset=utf-8",
+    ArtifactKind.CERTIFICATE_PDF: "application/pdf",
+    ArtifactKind.BADGE_PNG: "image/png",
+    ArtifactKind.BADGE_SVG: "image/svg+xml",
 }
 
 
@@ -101,13 +212,19 @@ def filename(credential: IssuedCredential, kind: str) -> str:
 
 
 def download_response(credential: IssuedCredential, kind: str) -> HttpResponse:
-    """The artifact as an attachment; 404 for an unknown kind or an unsigned credential."""
-    if kind not in DOWNLOADS or credential.document is None:
+    """The artifact as an attachment; 404 for an unknown kind or an unsigned credential. A
+    rendering not made yet (the background task still queued) is made now."""
+    if kind not in CONTENT_TYPES or credential.document is None:
         raise Http404("No such download.")
-    if kind in {"json", "jwt"} and kind != credential.secured_kind:
-        raise Http404("This credential is not available in that format.")
-    content_type, render = DOWNLOADS[kind]
-    response = HttpResponse(render(credential), content_type=content_type)
+    if kind in {"json", "jwt"}:
+        if kind != credential.secured_kind:
+            raise Http404("This credential is not available in that format.")
+        content = credential_json(credential)
+    else:
+        artifact = artifact_for(credential, kind)
+        with artifact.file.open("rb") as handle:
+            content = handle.read()
+    response = HttpResponse(content, content_type=CONTENT_TYPES[kind])
     response["Content-Disposition"] = f'attachment; filename="{filename(credential, kind)}"'
     response["Cache-Control"] = "private, no-store"
     return response

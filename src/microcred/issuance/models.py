@@ -199,3 +199,34 @@ class StatusList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.purpose} list {self.number}"
+
+
+class ArtifactKind(models.TextChoices):
+    CERTIFICATE_PDF = "pdf", "Certificate (PDF/A)"
+    BADGE_PNG = "png", "Badge (PNG, baked)"
+    BADGE_SVG = "svg", "Badge (SVG, baked)"
+
+
+class RenderedArtifact(models.Model):
+    """A rendered file of one credential for one version of its design (cached in storage; a
+    new design version renders anew, the signed credential inside stays the same)."""
+
+    credential = models.ForeignKey(
+        IssuedCredential, on_delete=models.CASCADE, related_name="artifacts"
+    )
+    kind = models.CharField(max_length=10, choices=ArtifactKind.choices)
+    design_version = models.PositiveIntegerField()
+    file = models.FileField(upload_to="artifacts/%Y/%m/")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    rendered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "kind", "design_version"], name="artifact_unique_render"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential} {self.kind} (design {self.design_version})"

@@ -72,10 +72,17 @@ def issue_credential(
             f"{recipient_email} already holds an active credential for this definition.",
             field="recipient_email",
         ) from None
-    from microcred.issuance.tasks import evaluate_pathways, send_credential_issued_email
+    from microcred.issuance.tasks import (
+        evaluate_pathways,
+        render_artifacts,
+        send_credential_issued_email,
+        workers_run_tasks,
+    )
 
     transaction.on_commit(lambda: send_credential_issued_email.delay(credential.pk))
     transaction.on_commit(lambda: evaluate_pathways.delay(credential.pk))
+    if workers_run_tasks():
+        transaction.on_commit(lambda: render_artifacts.delay(credential.pk))
     return credential
 
 

@@ -27,6 +27,7 @@ care about the difference; extraction never returns ``None``.
 from __future__ import annotations
 
 import binascii
+import io
 import json
 import re
 import struct
@@ -51,6 +52,7 @@ __all__ = [
     "bake_svg",
     "credential_kind",
     "extract",
+    "extract_pdf",
     "extract_png",
     "extract_svg",
 ]
@@ -605,8 +607,48 @@ def _check_extracted(text: str, where: str) -> None:
         )
 
 
+PDF_SIGNATURE: Final = b"%PDF-"
+#: The attachment a microcred certificate carries; any attached JSON credential is accepted.
+PDF_ATTACHMENT: Final = "credential.json"
+
+
+def extract_pdf(pdf: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The credential attached to a PDF certificate (an embedded file, as PDF/A-3 allows):
+    ``credential.json`` if present, else the only attached file that holds a credential.
+    Raises ``NotBaked`` when nothing is attached and ``BakingError`` for a broken PDF."""
+    import pikepdf  # only verification of PDFs needs it
+
+    if len(pdf) > max_bytes:
+        raise BakingError(f"The file is {_size(len(pdf))}; the limit is {_size(max_bytes)}.")
+    try:
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            attached = {name: spec.get_file() for name, spec in document.attachments.items()}
+            found = [
+                (name, file.read_bytes())
+                for name, file in attached.items()
+                if file.size <= MAX_TEXT_BYTES
+            ]
+    except pikepdf.PdfError as exc:
+        raise BakingError(f"The PDF cannot be read: {str(exc)[:200]}") from None
+    if not found:
+        raise NotBaked("The PDF has no credential attached.")
+    found.sort(key=lambda entry: entry[0] != PDF_ATTACHMENT)
+    for name, content in found:
+        try:
+            text = content.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            continue
+        if text.startswith("{") or _COMPACT_JWS.match(text):
+            _check_extracted(text, "PDF")
+            return text
+        if name == PDF_ATTACHMENT:
+            break
+    raise NotBaked("The PDF's attachments hold no Open Badges credential.")
+
+
 def extract(file_bytes: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """The credential in an uploaded file: a baked PNG or SVG, a JSON credential or a compact JWS.
+    """The credential in an uploaded file: a baked PNG or SVG, a PDF certificate with the
+    credential attached, a JSON credential or a compact JWS.
 
     Sniffs the content, never a file name or media type: the PNG signature, else XML (``<``
     after an optional BOM and whitespace) for SVG, else a JSON object (``{``) or a compact JWS.
@@ -617,6 +659,8 @@ def extract(file_bytes: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
         raise BakingError(f"The file is {_size(len(file_bytes))}; the limit is {_size(max_bytes)}.")
     if file_bytes.startswith(PNG_SIGNATURE):
         return extract_png(file_bytes, max_bytes=max_bytes)
+    if file_bytes.startswith(PDF_SIGNATURE):
+        return extract_pdf(file_bytes, max_bytes=max_bytes)
     if file_bytes.startswith(_UTF16_BOMS):
         return extract_svg(file_bytes, max_bytes=max_bytes)
     body = file_bytes.removeprefix(_UTF8_BOM).strip()
@@ -630,5 +674,6 @@ def extract(file_bytes: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
         _check_extracted(text, "file")
         return text
     raise BakingError(
-        "The file is not a baked PNG or SVG badge, a JSON credential or a compact JWS."
+        "The file is not a baked PNG or SVG badge, a PDF certificate, a JSON credential or a "
+        "compact JWS."
     )
