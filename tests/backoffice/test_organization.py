@@ -165,3 +165,14 @@ def test_issuer_and_assessor_cannot_edit_the_profile(world: World, login: Any, r
     assert client.get(url("organization", world.a.slug)).status_code == 403
     assert client.post(url("organization", world.a.slug), profile()).status_code == 403
     assert Organization.objects.get(pk=world.a.organization.pk).name == "Alpha Academy"
+
+
+def test_the_linkedin_page_id_is_a_number(world: World, login: Any) -> None:
+    client = login(world.a.owner.user)
+    path = url("organization", world.a.slug)
+    response = client.post(path, profile(linkedin_organization_id="acme-corp"))
+    assert response.status_code == 400
+    assert "Enter the numeric id of the LinkedIn Page." in text(response)
+    assert Organization.objects.get(pk=world.a.organization.pk).linkedin_organization_id == ""
+    assert client.post(path, profile(linkedin_organization_id="1337")).status_code == 302
+    assert Organization.objects.get(pk=world.a.organization.pk).linkedin_organization_id == "1337"

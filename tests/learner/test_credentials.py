@@ -39,3 +39,46 @@ def test_wallet_needs_login(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_each_valid_credential_offers_linkedin_and_cv_exports_list_only_valid_ones(world, login):
+    import html
+    import json
+    from urllib.parse import parse_qsl, urlsplit
+
+    organization = world.a.organization
+    organization.linkedin_organization_id = "1337"
+    organization.save()
+    kept = issue(
+        world.a.issuer, publish_achievement(world.a.issuer, title="Kept"), "learner@example.test"
+    )
+    gone = issue(
+        world.a.issuer, publish_achievement(world.a.issuer, title="Gone"), "learner@example.test"
+    )
+    revoke_credential(member=world.a.issuer, credential=gone, reason="Mistake")
+    holder = login(world.learner)
+
+    page = holder.get(URL).content.decode()
+    links = [
+        html.unescape(part.split('"')[0])
+        for part in page.split('class="button button-secondary linkedin-add" href="')[1:]
+    ]
+    assert len(links) == 1  # the revoked one gets no LinkedIn button
+    query = dict(parse_qsl(urlsplit(links[0]).query))
+    assert (query["name"], query["organizationId"], query["certId"]) == (
+        "Kept",
+        "1337",
+        kept.verification_code,
+    )
+    assert query["certUrl"].endswith(f"/verify/{kept.verification_code}")
+    assert "Credential ID" in page
+
+    lines = holder.get(reverse("learner:cv_export", args=["txt"])).content.decode()
+    assert lines.startswith(f"Kept — {organization.name} — ")
+    assert "Gone" not in lines
+    assert "[verify](" in holder.get(reverse("learner:cv_export", args=["md"])).content.decode()
+    resume = json.loads(holder.get(reverse("learner:cv_export", args=["json"])).content)
+    assert [entry["name"] for entry in resume["certificates"]] == ["Kept"]
+    assert holder.get(reverse("learner:cv_export", args=["docx"])).status_code == 404
+    # Another person's export holds none of these.
+    assert login(world.stranger).get(reverse("learner:cv_export", args=["txt"])).content == b""

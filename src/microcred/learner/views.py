@@ -1,21 +1,76 @@
-"""The holder's side: the credentials issued to the logged-in person."""
+"""The holder's side: the credentials issued to the logged-in person, their downloads, and the
+ways to show them elsewhere (LinkedIn, CV lines, JSON Resume)."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from microcred.issuance.artifacts import download_response
+from microcred.issuance.artifacts import download_response, verification_url
+from microcred.issuance.models import IssuedCredential, VerificationState
 from microcred.issuance.queries import credentials_held_by
+from microcred.wallet import sharing
+
+
+def listing(credential: IssuedCredential) -> sharing.Listing:
+    return sharing.Listing(
+        title=credential.achievement_version.title,
+        issuer=credential.organization.name,
+        issued=credential.issued_at.date(),
+        expires=credential.valid_until.date() if credential.valid_until else None,
+        url=verification_url(credential),
+        code=credential.verification_code,
+        linkedin_organization_id=credential.organization.linkedin_organization_id,
+    )
 
 
 def credentials(request: HttpRequest) -> HttpResponse:
+    held = list(credentials_held_by(request.user))  # type: ignore[arg-type]
+    rows = []
+    for credential in held:
+        entry = listing(credential)
+        rows.append(
+            {
+                "credential": credential,
+                "state": credential.verification_state(),
+                "linkedin_url": sharing.linkedin_url(entry),
+                "linkedin_fields": sharing.linkedin_copy_block(entry),
+            }
+        )
+    return render(request, "learner/credentials.html", {"rows": rows})
+
+
+def _valid_listings(request: HttpRequest) -> list[sharing.Listing]:
+    """What a CV should list: the holder's credentials that verify as valid now."""
     held = credentials_held_by(request.user)  # type: ignore[arg-type]
-    return render(request, "learner/credentials.html", {"credentials": held})
+    return [listing(c) for c in held if c.verification_state() == VerificationState.VALID]
+
+
+def cv_export(request: HttpRequest, kind: str) -> HttpResponse:
+    """CV lines as plain text or Markdown, or JSON Resume's ``certificates``."""
+    listings = _valid_listings(request)
+    if kind == "txt":
+        response = HttpResponse(
+            sharing.cv_lines(listings), content_type="text/plain; charset=utf-8"
+        )
+    elif kind == "md":
+        response = HttpResponse(
+            sharing.cv_markdown(listings), content_type="text/markdown; charset=utf-8"
+        )
+    elif kind == "json":
+        response = JsonResponse(
+            {"certificates": sharing.json_resume_certificates(listings)},
+            json_dumps_params={"ensure_ascii": False, "indent": 2},
+        )
+    else:
+        raise Http404("No such export.")
+    response["Content-Disposition"] = f'inline; filename="credentials.{kind}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def download(request: HttpRequest, uuid: str, kind: str) -> HttpResponse:
-    """The holder's own signed credential (JSON) or baked badge (PNG, SVG)."""
+    """The holder's own signed credential (JSON/JWT), baked badge (PNG, SVG) or certificate (PDF)."""
     credential = credentials_held_by(request.user).filter(uuid=uuid).first()  # type: ignore[arg-type]
     if credential is None:
         raise Http404("No such credential.")

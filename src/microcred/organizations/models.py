@@ -50,6 +50,16 @@ class Organization(TimestampedModel):
         default=ProofFormat.EDDSA_RDFC_2022,
         help_text="Applies to credentials issued from now on; issued credentials keep their proof.",
     )
+    linkedin_organization_id = models.CharField(
+        "LinkedIn Page id",
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]+$", "Enter the numeric id of the LinkedIn Page.")],
+        help_text=(
+            "The number in your LinkedIn Page's admin address (linkedin.com/company/<id>/admin). "
+            "Holders' “Add to LinkedIn” then names the Page instead of typing your name."
+        ),
+    )
     suspension_enabled = models.BooleanField(
         default=False,
         help_text=(

@@ -29,6 +29,7 @@ PROFILE_FIELDS = (
     "secondary_color",
     "proof_format",
     "suspension_enabled",
+    "linkedin_organization_id",
 )
 
 
