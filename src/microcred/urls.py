@@ -8,6 +8,7 @@ from microcred.api.v1 import api as api_v1
 from microcred.api.v1 import public_api_urls
 from microcred.api.vcapi import api as vc_api
 from microcred.core import views as core_views
+from microcred.learner.claims import claim
 from microcred.public.views import home
 
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("credentials/", public_api_urls(vc_api)),
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
+    path("claim/<str:token>", claim, name="claim"),
 ]
 
 # Public uploads (logos, images) are served by the app from the default storage (local or S3),

@@ -82,3 +82,25 @@ def test_each_valid_credential_offers_linkedin_and_cv_exports_list_only_valid_on
     assert holder.get(reverse("learner:cv_export", args=["docx"])).status_code == 404
     # Another person's export holds none of these.
     assert login(world.stranger).get(reverse("learner:cv_export", args=["txt"])).content == b""
+
+
+def test_the_wallet_groups_credentials_by_institution(world, login):
+    issue(
+        world.b.issuer,
+        publish_achievement(world.b.issuer, title="From Beta"),
+        "learner@example.test",
+    )
+    issue(
+        world.a.issuer,
+        publish_achievement(world.a.issuer, title="From Alpha"),
+        "learner@example.test",
+    )
+    page = login(world.learner).get(URL).content.decode()
+    alpha, beta = world.a.organization.name, world.b.organization.name
+    order = [
+        page.index(f">{alpha}</h2>"),
+        page.index("From Alpha"),
+        page.index(f">{beta}</h2>"),
+        page.index("From Beta"),
+    ]
+    assert order == sorted(order)

@@ -95,3 +95,16 @@ def test_cv_lines_markdown_and_json_resume():
 
 def _fields(listing: sharing.Listing) -> dict:
     return {name: getattr(listing, name) for name in listing.__slots__}
+
+
+def test_the_embed_snippet_links_the_badge_to_the_verification_page_escaped():
+    tricky = sharing.Listing(**{**_fields(LISTING), "title": 'Quotes " and <tags>'})
+    snippet = sharing.embed_snippet(
+        tricky, image="https://creds.example.org/verify/ZFCMFRG4TP/badge.png"
+    )
+    assert snippet == (
+        '<a href="https://creds.example.org/verify/ZFCMFRG4TP" '
+        'title="Quotes &quot; and &lt;tags&gt; — Université de Demo (verify)">'
+        '<img src="https://creds.example.org/verify/ZFCMFRG4TP/badge.png" '
+        'alt="Quotes &quot; and &lt;tags&gt; — Université de Demo (verify)" width="160" height="160"></a>'
+    )

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema
 
-from microcred.core.errors import DomainError
+from microcred.core.errors import DomainError, NotFound
 from microcred.issuance import codes, queries, verification
 from microcred.vc import baking
 from microcred.vc.errors import VCError
@@ -29,7 +29,7 @@ class VerificationOut(Schema):
     state: str
     credential_name: str
     version: int
-    holder_name: str
+    holder_name: str | None  # None when the holder chose not to show it
     issuer: IssuerOut
     issued_at: datetime
     valid_until: datetime | None
@@ -103,6 +103,9 @@ def verify(request: HttpRequest, code: str) -> VerificationOut:
         credential = queries.credential_by_code(code)
     except codes.InvalidCode as exc:
         raise InvalidCodeError(str(exc), field="code") from None
+    if not credential.public_page:
+        # As on the public page: a private credential is verified from its file only.
+        raise NotFound("The holder keeps this credential private; verify a file of it instead.")
     state = credential.verification_state()
     revoked = state == "revoked"
     return VerificationOut(
@@ -111,7 +114,7 @@ def verify(request: HttpRequest, code: str) -> VerificationOut:
         state=state,
         credential_name=credential.achievement_version.title,
         version=credential.achievement_version.number,
-        holder_name=credential.recipient_name,
+        holder_name=credential.recipient_name if credential.show_name else None,
         issuer=IssuerOut(
             name=credential.organization.name,
             country=str(credential.organization.country),

@@ -81,6 +81,11 @@ urlpatterns = [
     path(org + "credentials/issued/new", credentials.credential_issue, name="credential_issue"),
     path(org + "credentials/issued/<int:pk>", credentials.credential_detail, name="credential"),
     path(
+        org + "credentials/issued/<int:pk>/resend",
+        credentials.credential_resend,
+        name="credential_resend",
+    ),
+    path(
         org + "credentials/issued/<int:pk>/revoke",
         credentials.credential_revoke,
         name="credential_revoke",

@@ -99,6 +99,10 @@ class IssuedCredential(models.Model):
     )
     # What the credential embeds as OB3 results ([{"name", "value", "type"}]) and evidence
     # ([{"id", "name", "narrative"}]).
+    # The holder's sharing choices: the public verification page (and the public badge image),
+    # and their name on it. Verifying a file of the credential works either way.
+    public_page = models.BooleanField(default=True)
+    show_name = models.BooleanField(default=True)
     results = models.JSONField(default=list, blank=True, editable=False)
     evidence = models.JSONField(default=list, blank=True, editable=False)
 

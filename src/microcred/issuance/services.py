@@ -155,6 +155,29 @@ def _clean_reason(reason: str, action: str) -> str:
 
 
 @transaction.atomic
+def resend_notification(*, member: Membership, credential: IssuedCredential) -> None:
+    """Send the holder's e-mail (with a fresh claim link) again, e.g. after it went astray."""
+    require(member, Capability.ISSUE)
+    credential = IssuedCredential.objects.filter(
+        pk=credential.pk, organization_id=member.organization_id
+    ).first()
+    if credential is None:
+        raise NotFound("No such credential.")
+    if credential.status == CredentialStatus.REVOKED:
+        raise DomainError("This credential is revoked; there is nothing to notify about.")
+    log_action(
+        "microcred.credential.notification_resent",
+        actor=member.user,
+        organization=member.organization,
+        target=credential,
+        data={"to": credential.recipient_email},
+    )
+    from microcred.issuance.tasks import send_credential_issued_email
+
+    transaction.on_commit(lambda: send_credential_issued_email.delay(credential.pk))
+
+
+@transaction.atomic
 def revoke_credential(
     *, member: Membership, credential: IssuedCredential, reason: str
 ) -> IssuedCredential:
@@ -194,7 +217,9 @@ def deliver_issued_email(*, credential_id: int) -> None:
         pk=credential_id
     )
     url = settings.PUBLIC_URL + reverse("public:verify_code", args=[credential.verification_code])
-    context = {"credential": credential, "url": url}
+    from microcred.wallet.claims import claim_url
+
+    context = {"credential": credential, "url": url, "claim_url": claim_url(credential)}
     send_mail(
         subject=f"Your credential: {credential.achievement_version.title}",
         message=render_to_string("issuance/email/issued.txt", context),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("credentials", views.credentials, name="credentials"),
     path("credentials/<uuid:uuid>/download/<slug:kind>", views.download, name="download"),
     path("credentials/cv.<slug:kind>", views.cv_export, name="cv_export"),
+    path("credentials/<uuid:uuid>/sharing", views.sharing_choice, name="sharing"),
     path("exams", exams.exam_list, name="exams"),
     path("exams/<uuid:exam_uuid>", exams.exam_home, name="exam"),
     path("attempts/<int:pk>", exams.attempt_start, name="attempt"),

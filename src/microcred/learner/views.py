@@ -3,13 +3,18 @@ ways to show them elsewhere (LinkedIn, CV lines, JSON Resume)."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
+from microcred.core.errors import NotFound
 from microcred.issuance.artifacts import download_response, verification_url
 from microcred.issuance.models import IssuedCredential, VerificationState
 from microcred.issuance.queries import credentials_held_by
-from microcred.wallet import sharing
+from microcred.wallet import services, sharing
 
 
 def listing(credential: IssuedCredential) -> sharing.Listing:
@@ -25,7 +30,10 @@ def listing(credential: IssuedCredential) -> sharing.Listing:
 
 
 def credentials(request: HttpRequest) -> HttpResponse:
-    held = list(credentials_held_by(request.user))  # type: ignore[arg-type]
+    held = sorted(
+        credentials_held_by(request.user),  # type: ignore[arg-type]
+        key=lambda c: (c.organization.name.casefold(), -c.issued_at.timestamp()),
+    )
     rows = []
     for credential in held:
         entry = listing(credential)
@@ -35,6 +43,11 @@ def credentials(request: HttpRequest) -> HttpResponse:
                 "state": credential.verification_state(),
                 "linkedin_url": sharing.linkedin_url(entry),
                 "linkedin_fields": sharing.linkedin_copy_block(entry),
+                "embed": sharing.embed_snippet(
+                    entry,
+                    image=settings.PUBLIC_URL
+                    + reverse("public:badge_image", args=[credential.verification_code]),
+                ),
             }
         )
     return render(request, "learner/credentials.html", {"rows": rows})
@@ -75,3 +88,24 @@ def download(request: HttpRequest, uuid: str, kind: str) -> HttpResponse:
     if credential is None:
         raise Http404("No such credential.")
     return download_response(credential, kind)
+
+
+@require_POST
+def sharing_choice(request: HttpRequest, uuid: str) -> HttpResponse:
+    """The holder's privacy choices for one credential (checkboxes: unchecked is off)."""
+    try:
+        credential = services.set_sharing(
+            holder=request.user,  # type: ignore[arg-type]
+            credential_uuid=uuid,
+            public_page=request.POST.get("public_page") == "on",
+            show_name=request.POST.get("show_name") == "on",
+        )
+    except NotFound:
+        raise Http404("No such credential.") from None
+    title = credential.achievement_version.title
+    if credential.public_page:
+        shown = "with your name" if credential.show_name else "without your name"
+        messages.success(request, f"“{title}”: the public page is on, {shown}.")
+    else:
+        messages.success(request, f"“{title}”: the public page is off.")
+    return redirect("learner:credentials")

@@ -9,17 +9,44 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from microcred.achievements.queries import version_detail
 from microcred.core.errors import NotFound
-from microcred.issuance import codes, queries, verification
+from microcred.issuance import artifacts, codes, queries, verification
 from microcred.issuance.models import StatusList
 from microcred.issuance.status import TTL_MS
 from microcred.organizations import keys
 from microcred.organizations.models import Organization
 from microcred.public.forms import VerifyCodeForm, VerifyFileForm
 from microcred.vc.didweb import did_web
+
+
+def _private(request: HttpRequest) -> HttpResponse:
+    """The holder turned the public page off: nothing about the credential is shown (not even
+    whether it is valid); a file of it can still be verified."""
+    response = render(request, "public/private.html", status=404)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_not_required
+@require_GET
+def badge_image(request: HttpRequest, code: str) -> HttpResponse:
+    """The credential's baked badge for embedding and link previews, while the holder keeps
+    the public page on."""
+    try:
+        credential = queries.credential_by_code(code)
+    except (codes.InvalidCode, NotFound):
+        raise Http404("No such credential.") from None
+    if not credential.public_page or credential.document is None:
+        return _private(request)
+    artifact = artifacts.artifact_for(credential, "png")
+    with artifact.file.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @login_not_required
@@ -67,12 +94,17 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     if code != credential.verification_code:
         # One canonical address per credential (typed lower-case, with hyphens, O for 0…).
         return redirect("public:verify_code", code=credential.verification_code, permanent=True)
+    if not credential.public_page:
+        return _private(request)
     context = {
         "credential": credential,
         "report": verification.verify(credential.document) if credential.document else None,
         "state": credential.verification_state(),
         "version": version_detail(credential.achievement_version),
         "organization": credential.organization,
+        "page_url": artifacts.verification_url(credential),
+        "badge_url": settings.PUBLIC_URL
+        + reverse("public:badge_image", args=[credential.verification_code]),
     }
     response = render(request, "public/verify.html", context)
     response["Cache-Control"] = "no-cache"

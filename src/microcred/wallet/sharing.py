@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from urllib.parse import urlencode
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
@@ -92,3 +93,12 @@ def json_resume_certificates(listings: list[Listing]) -> list[dict[str, str]]:
         {"name": item.title, "date": _day(item.issued), "issuer": item.issuer, "url": item.url}
         for item in listings
     ]
+
+
+def embed_snippet(listing: Listing, *, image: str) -> str:
+    """HTML for a web page: the badge image linking to the public verification page."""
+    label = escape(f"{listing.title} — {listing.issuer} (verify)")
+    return (
+        f'<a href="{escape(listing.url)}" title="{label}">'
+        f'<img src="{escape(image)}" alt="{label}" width="160" height="160"></a>'
+    )

@@ -165,3 +165,17 @@ def credential_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Credential {credential.display_code} reinstated.")
     return redirect("backoffice:credential", slug=member.organization.slug, pk=pk)
+
+
+@member_view(Capability.ISSUE)
+@require_POST
+def credential_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    credential = queries.get_credential_for(member, pk)
+    try:
+        services.resend_notification(member=member, credential=credential)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The e-mail was sent again to {credential.recipient_email}.")
+    return redirect("backoffice:credential", slug=member.organization.slug, pk=pk)
