@@ -71,3 +71,28 @@ class User(AbstractBaseUser, PermissionsMixin):
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         return TOTPDevice.objects.filter(user=self, confirmed=True).exists()
+
+
+class EmailAddress(models.Model):
+    """Another address of the account's owner. Once verified (a link sent to it was followed
+    by the signed-in owner), credentials issued to it land in the same wallet."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_addresses")
+    email = models.EmailField(max_length=254)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), "user", name="email_address_once_per_user"),
+            # A verified address belongs to one account only.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(verified_at__isnull=False),
+                name="email_address_verified_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from microcred.accounts import views
+from microcred.accounts import email_views, views
 
 app_name = "accounts"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     ),
     path("reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("security/", views.security, name="security"),
+    path("emails/add/", email_views.email_add, name="email_add"),
+    path("emails/verify/<str:token>/", email_views.email_verify, name="email_verify"),
+    path("emails/<int:pk>/remove/", email_views.email_remove, name="email_remove"),
     path("security/totp/", views.totp_setup, name="totp_setup"),
     path("security/totp/disable/", views.totp_disable, name="totp_disable"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),

@@ -292,7 +292,11 @@ def _render_security(
     request: HttpRequest, *, disable_form: CurrentPasswordForm, status: int = 200
 ) -> HttpResponse:
     user = _account(request)
-    context = {"has_totp": user.has_totp(), "disable_form": disable_form}
+    context = {
+        "has_totp": user.has_totp(),
+        "disable_form": disable_form,
+        "addresses": list(user.email_addresses.all()),
+    }
     return render(request, "accounts/security.html", context, status=status)
 
 

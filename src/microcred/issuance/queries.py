@@ -57,8 +57,15 @@ def credential_by_code(text: str) -> IssuedCredential:
 
 
 def credentials_held_by(user: User) -> QuerySet[IssuedCredential]:
+    """Claimed by the account, or issued to its address or one of its verified further ones."""
+    from microcred.accounts.emails import holder_emails
+
     return (
-        IssuedCredential.objects.filter(Q(recipient=user) | Q(recipient_email=user.email))
+        IssuedCredential.objects.filter(
+            Q(recipient=user)
+            # Issued to one of the addresses and not claimed into another account.
+            | (Q(recipient_email__in=holder_emails(user)) & Q(recipient__isnull=True))
+        )
         .select_related("organization", "achievement_version")
         .order_by("-issued_at")
     )

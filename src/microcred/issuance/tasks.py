@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 from microcred.issuance import services
 
@@ -37,7 +38,8 @@ def workers_run_tasks() -> bool:
     return not app.conf.task_always_eager
 
 
-@shared_task
+# Storage (OSError) and database hiccups are retried; rendering is idempotent.
+@shared_task(autoretry_for=(OSError, OperationalError), retry_backoff=True, max_retries=5)
 def render_artifacts(credential_id: int) -> None:
     """Render a credential's certificate and badges for its definition's current design (the
     downloads render on demand too; this makes them ready). Idempotent: stored renderings of
