@@ -3,6 +3,7 @@ rendered as a certificate or a badge like the built-in layouts."""
 
 from __future__ import annotations
 
+import base64
 import io
 
 import pytest
@@ -66,3 +67,20 @@ def test_a_custom_layout_without_a_template_or_with_an_external_reference_is_ref
         )
     with pytest.raises(engine.RenderError, match="cannot be read"):
         custom.fill(b"<svg", Look(), SHOWN)
+
+
+def test_a_webp_logo_reaches_the_template_as_a_png_data_uri():
+    import io as _io
+
+    from PIL import Image
+
+    buffer = _io.BytesIO()
+    Image.new("RGB", (4, 3), "navy").save(buffer, format="WEBP")
+    filled = custom.fill(TEMPLATE, Look(logo=buffer.getvalue(), logo_type="webp"), SHOWN)
+    hrefs = [
+        e.get("href") for e in fromstring(filled.encode()).iter("{http://www.w3.org/2000/svg}image")
+    ]
+    logo = [h for h in hrefs if h.startswith("data:image/png;base64,")]
+    assert len(logo) == 1
+    # Really a PNG now, not WebP bytes under a PNG label.
+    assert base64.b64decode(logo[0].split(",", 1)[1]).startswith(b"\x89PNG\r\n\x1a\n")

@@ -28,9 +28,7 @@ def email_add(request: HttpRequest) -> HttpResponse:
 def email_verify(request: HttpRequest, token: str) -> HttpResponse:
     try:
         address = emails.verify_email(user=request.user, token=token)  # type: ignore[arg-type]
-    except NotFound as exc:
-        messages.error(request, exc.message)
-    except DomainError as exc:
+    except DomainError as exc:  # NotFound included: the address was removed meanwhile
         messages.error(request, exc.message)
     else:
         messages.success(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import segno
@@ -19,7 +18,7 @@ SIZE = 512
 #: The empty plate every badge layout leaves at the bottom (layouts/badge-common.typ), in px.
 PLATE = (136, 424, 240, 80)
 QR_SIZE = 72
-_FONT = Path(engine.FONTS) / "NotoSans-Bold.ttf"
+_FONT = engine.FONTS / "NotoSans-Bold.ttf"
 _SVG_END = re.compile(rb"</svg>\s*$")
 
 
@@ -34,20 +33,11 @@ def _layout(look: Look) -> str:
 
 
 def _base_inputs(look: Look, title: str, issuer: str) -> dict[str, str]:
-    values = inputs(look)
     # The badge shows the credential's title and issuer, nothing about one holder.
-    values["data"] = values["data"][:-1] + (
-        f', "title": {_json(title)}, "issuer": {_json(issuer)}}}'
-    )
+    values = inputs(look, title=title, issuer=issuer)
     if look.badge_layout == "custom" and look.custom_badge:
         values["svg"] = custom.fill(look.custom_badge, look, None, title=title, issuer=issuer)
     return values
-
-
-def _json(text: str) -> str:
-    import json
-
-    return json.dumps(text, ensure_ascii=False)
 
 
 def badge_base_png(look: Look, *, title: str, issuer: str) -> bytes:

@@ -14,14 +14,13 @@ The template was cleaned on upload (``core.svg``); filling it in adds only escap
 
 from __future__ import annotations
 
-import base64
 import re
 from xml.etree import ElementTree as ET
 
 from defusedxml.ElementTree import fromstring
 
 from microcred.rendering import engine
-from microcred.rendering.data import IMAGE_TYPES, Look, Shown, qr_svg
+from microcred.rendering.data import Look, Shown, data_uri, qr_svg
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -63,21 +62,16 @@ def _texts(shown: Shown | None, title: str, issuer: str) -> dict[str, str]:
     return values
 
 
-def _data_uri(content: bytes, kind: str) -> str:
-    mime = "image/svg+xml" if kind == "svg" else IMAGE_TYPES.get(kind, "image/png")
-    return f"data:{mime};base64,{base64.b64encode(content).decode()}"
-
-
 def _images(look: Look, shown: Shown | None) -> dict[str, str]:
     """Placeholder id → data: URI."""
     images = {}
     if look.logo:
-        images["logo"] = _data_uri(look.logo, look.logo_type)
+        images["logo"] = data_uri(look.logo, look.logo_type)
     if shown is not None:
-        images["qr_code"] = _data_uri(qr_svg(shown.url).encode(), "svg")
+        images["qr_code"] = data_uri(qr_svg(shown.url).encode(), "svg")
         for number, person in enumerate(shown.signatories[:MAX_SIGNATORIES], 1):
             if person.signature:
-                images[f"signatory_{number}_signature"] = _data_uri(
+                images[f"signatory_{number}_signature"] = data_uri(
                     person.signature, person.signature_type
                 )
     return images

@@ -15,8 +15,6 @@ CERTIFICATE_LAYOUTS = {
     "minimal": "Minimal — white with one accent rule",
 }
 BADGE_LAYOUTS = {"seal": "Seal — round medal", "ribbon": "Ribbon — shield with a ribbon"}
-PAPERS = {"a4": "A4 landscape", "us-letter": "US Letter landscape"}
-FONTS = {"Noto Sans": "Sans serif (Noto Sans)", "Noto Serif": "Serif (Noto Serif)"}
 #: Image types a logo or signature may be (what the upload cleaner keeps).
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
 
@@ -70,6 +68,28 @@ def qr_svg(url: str) -> str:
     return buffer.getvalue().decode()
 
 
+def _raster(content: bytes, kind: str) -> tuple[bytes, str, tuple[int, int]]:
+    """A raster in a type typst's SVG reader takes (WebP and the like become PNG), with its
+    type and pixel size."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(content)) as picture:
+        size = picture.size
+        if kind not in IMAGE_TYPES:
+            buffer = io.BytesIO()
+            picture.save(buffer, format="PNG")
+            content, kind = buffer.getvalue(), "png"
+    return content, kind, size
+
+
+def data_uri(content: bytes, kind: str) -> str:
+    """An image (``kind``: svg, png, jpg, gif, webp…) as a ``data:`` URI typst can read."""
+    if kind == "svg":
+        return f"data:image/svg+xml;base64,{base64.b64encode(content).decode()}"
+    content, kind, _ = _raster(content, kind)
+    return f"data:{IMAGE_TYPES[kind]};base64,{base64.b64encode(content).decode()}"
+
+
 def image_svg(content: bytes | None, kind: str) -> str:
     """An image as SVG text for the layouts: SVG as is (cleaned on upload), a raster wrapped in
     an SVG with a data: URI (typst takes images only as bytes, and inputs are strings)."""
@@ -77,30 +97,32 @@ def image_svg(content: bytes | None, kind: str) -> str:
         return ""
     if kind == "svg":
         return content.decode("utf-8")
-    from PIL import Image
-
-    with Image.open(io.BytesIO(content)) as picture:
-        width, height = picture.size
-        if kind not in IMAGE_TYPES:  # e.g. WebP: typst's SVG reader takes PNG, JPEG, GIF
-            buffer = io.BytesIO()
-            picture.save(buffer, format="PNG")
-            content, kind = buffer.getvalue(), "png"
-    mime = IMAGE_TYPES[kind]
-    data = base64.b64encode(content).decode()
+    content, kind, (width, height) = _raster(content, kind)
+    uri = f"data:{IMAGE_TYPES[kind]};base64,{base64.b64encode(content).decode()}"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><image width="{width}" height="{height}" '
-        f'href="data:{mime};base64,{data}"/></svg>'
+        f'href="{uri}"/></svg>'
     )
 
 
-def inputs(look: Look, shown: Shown | None = None, *, credential: str = "") -> dict[str, str]:
-    """``sys.inputs`` of a layout: the data as JSON, the QR code, logo and signatures as SVG."""
+def inputs(
+    look: Look,
+    shown: Shown | None = None,
+    *,
+    credential: str = "",
+    title: str = "",
+    issuer: str = "",
+) -> dict[str, str]:
+    """``sys.inputs`` of a layout: the data as JSON, the QR code, logo and signatures as SVG.
+    Without ``shown`` (a badge base), ``title`` and ``issuer`` are all it says."""
     data: dict[str, object] = {
         "primary": look.primary,
         "accent": look.accent,
         "font": look.font,
         "paper": look.paper,
+        "title": title,
+        "issuer": issuer,
     }
     result = {"logo": image_svg(look.logo, look.logo_type)}
     if shown is not None:

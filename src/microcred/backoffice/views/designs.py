@@ -3,6 +3,8 @@ badge rendered from the form's current values and a sample holder."""
 
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -87,20 +89,7 @@ def design(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _previewed(current: Design, request: HttpRequest) -> Design:
     """The saved design with the preview's valid overrides (the form's unsaved values)."""
-    preview = Design(
-        pk=current.pk,
-        organization_id=current.organization_id,
-        achievement=current.achievement,
-        version=current.version,
-        certificate_layout=current.certificate_layout,
-        badge_layout=current.badge_layout,
-        paper=current.paper,
-        font=current.font,
-        primary_color=current.primary_color,
-        accent_color=current.accent_color,
-        custom_certificate=current.custom_certificate,
-        custom_badge=current.custom_badge,
-    )
+    preview = copy.copy(current)  # never saved: only rendered
     allowed = {
         "certificate_layout": CertificateLayout.values,
         "badge_layout": BadgeLayout.values,
