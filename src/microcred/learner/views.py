@@ -15,6 +15,7 @@ from microcred.issuance.artifacts import download_response, verification_url
 from microcred.issuance.models import IssuedCredential, VerificationState
 from microcred.issuance.queries import credentials_held_by
 from microcred.wallet import services, sharing
+from microcred.wallet.pathways import pathways_for
 
 
 def listing(credential: IssuedCredential) -> sharing.Listing:
@@ -50,7 +51,8 @@ def credentials(request: HttpRequest) -> HttpResponse:
                 ),
             }
         )
-    return render(request, "learner/credentials.html", {"rows": rows})
+    pathways = pathways_for(request.user, held)  # type: ignore[arg-type]
+    return render(request, "learner/credentials.html", {"rows": rows, "pathways": pathways})
 
 
 def _valid_listings(request: HttpRequest) -> list[sharing.Listing]:
