@@ -104,3 +104,27 @@ def test_the_wallet_groups_credentials_by_institution(world, login):
         page.index("From Beta"),
     ]
     assert order == sorted(order)
+
+
+def _qr_images(html: str) -> list[str]:
+    """The SVG of each QR image on a page (data URIs)."""
+    import base64
+    import re
+
+    return [
+        base64.b64decode(data).decode()
+        for data in re.findall(r'class="qr" src="data:image/svg\+xml;base64,([^"]+)"', html)
+    ]
+
+
+def test_the_wallet_and_the_public_page_show_the_verification_qr_code(world, login, client):
+    from microcred.issuance.artifacts import verification_url
+    from microcred.rendering.data import qr_svg
+
+    credential = issue(world.a.issuer, publish_achievement(world.a.issuer), world.learner.email)
+    url = verification_url(credential)
+    assert url.endswith(f"/verify/{credential.verification_code}")
+    wallet = login(world.learner).get(URL).content.decode()
+    assert _qr_images(wallet) == [qr_svg(url)]
+    public = client.get(reverse("public:verify_code", args=[credential.verification_code]))
+    assert _qr_images(public.content.decode()) == [qr_svg(url)]

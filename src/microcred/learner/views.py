@@ -42,6 +42,7 @@ def credentials(request: HttpRequest) -> HttpResponse:
             {
                 "credential": credential,
                 "state": credential.verification_state(),
+                "verification_url": entry.url,
                 "linkedin_url": sharing.linkedin_url(entry),
                 "linkedin_fields": sharing.linkedin_copy_block(entry),
                 "embed": sharing.embed_snippet(
