@@ -441,3 +441,68 @@ def test_style_keeps_only_safe_declarations() -> None:
 )
 def test_format_size(size: int, round_up: bool, expected: str) -> None:
     assert format_size(size, round_up=round_up) == expected
+
+
+# Corpus entries that are not attacks on a viewer: editor metadata, plain animations and text
+# that merely reads like markup. Uploads accept them (cleaned); every other entry is refused.
+HARMLESS = {"metadata-and-editor-namespaces", "animation-elements", "cdata-script-text"}
+
+
+@pytest.mark.parametrize(("payload", "forbidden"), CORPUS.values(), ids=CORPUS.keys())
+def test_uploads_refuse_scripts_and_external_references_with_a_reason(
+    request: pytest.FixtureRequest, payload: bytes, forbidden: list[str]
+) -> None:
+    name = request.node.callspec.id
+    if name in HARMLESS:
+        assert_inert(sanitize_svg(payload, refuse_hostile=True))
+        return
+    with pytest.raises(UploadRejected) as refused:
+        sanitize_svg(payload, refuse_hostile=True)
+    message = refused.value.message
+    assert message.startswith("The SVG ")
+    assert any(
+        words in message
+        for words in ("script", "outside the file", "external", "embedded document", "escape")
+    ), message
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<script>alert(1)</script>", "The SVG contains a script (a <script> element); remove it."),
+        (
+            '<rect width="5" height="5" onclick="alert(1)"/>',
+            "The SVG contains a script: the event handler onclick= on <rect>; remove it.",
+        ),
+        (
+            '<image href="https://tracker.example/p.png" width="1" height="1"/>',
+            "The SVG references a resource outside the file (https://tracker.example/p.png) from "
+            "<image>; embed images in the file (PNG, JPEG, GIF or WebP as a data: URI) and upload "
+            "it again.",
+        ),
+        (
+            '<use xlink:href="file:///etc/passwd#x"/>',
+            "The SVG references a resource outside the file (file:///etc/passwd#x) from <use>; "
+            "embed images in the file (PNG, JPEG, GIF or WebP as a data: URI) and upload it again.",
+        ),
+        (
+            '<rect style="fill:url(http://evil.example/p.svg#a)"/>',
+            "The SVG loads an external resource (http://evil.example/p.svg#a) from CSS in the "
+            "style of <rect>; embed it in the file or remove it.",
+        ),
+    ],
+)
+def test_the_refusal_names_what_was_found(body: str, expected: str) -> None:
+    with pytest.raises(UploadRejected) as refused:
+        sanitize_svg(svg(body), refuse_hostile=True)
+    assert refused.value.message == expected
+
+
+def test_uploads_accept_local_references_and_embedded_rasters() -> None:
+    body = (
+        '<defs><linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient>'
+        '<path id="p" d="M0 0h10"/></defs><rect fill="url(#g)" style="stroke:url(#g)"/>'
+        f'<use href="#p"/><image href="{PNG_DATA_URI}" width="1" height="1"/>'
+        '<a href="https://example.org/"><text>site</text></a>'
+    )
+    assert sanitize_svg(svg(body), refuse_hostile=True) == sanitize_svg(svg(body))

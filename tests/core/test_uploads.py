@@ -17,10 +17,12 @@ from microcred.core.svg import SVG_NS
 from microcred.core.uploads import (
     NOT_A_RASTER_IMAGE,
     NOT_AN_IMAGE,
+    NOT_AN_SVG,
     SVG_NOT_ALLOWED,
     UploadRejected,
     clean_image_field,
     validate_image_upload,
+    validate_svg_upload,
 )
 
 GENERATED_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp|svg)\Z")
@@ -306,6 +308,22 @@ def test_png_with_bad_checksum_is_rejected() -> None:
     assert rejection(bytes(data)) == "The file looks like a PNG image but is damaged or incomplete."
 
 
+@pytest.mark.parametrize("kind", [b"zTXt", b"iTXt"])
+def test_compressed_text_chunk_bomb_is_rejected_as_such(kind: bytes) -> None:
+    # 100 KB that inflate to 100 MB of text: Pillow stops at MAX_TEXT_CHUNK.
+    header = b"Comment\x00\x00" if kind == b"zTXt" else b"Comment\x00\x01\x00\x00\x00"
+    body = header + zlib.compress(b"A" * (100 << 20), 9)
+    chunk = struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    data = encode(gradient(), "PNG")
+
+    message = rejection(data[:33] + chunk + data[33:])
+
+    assert message == (
+        "The image carries more text metadata than can be read safely; "
+        "save it again without metadata."
+    )
+
+
 def test_bare_signature_is_rejected() -> None:
     assert "GIF image but is damaged" in rejection(b"GIF89a")
 
@@ -319,14 +337,32 @@ SVG_WITH_SCRIPT = (
 )
 
 
+# Editor output: a BOM, an XML declaration, a comment, metadata in the editor's namespace.
+SVG_FROM_AN_EDITOR = (
+    b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- exported -->\n'
+    + f'<svg xmlns="{SVG_NS}" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape">'.encode()
+    + b'<metadata>made by hand</metadata><circle cx="5" cy="5" r="4" fill="red" '
+    + b'inkscape:label="dot"/></svg>'
+)
+
+
 def test_svg_is_sanitised() -> None:
-    result = validate_image_upload(upload(SVG_WITH_SCRIPT, "logo.svg", "image/svg+xml"))
+    result = validate_image_upload(upload(SVG_FROM_AN_EDITOR, "logo.svg", "image/svg+xml"))
 
     assert GENERATED_NAME.match(result.name)
     assert result.name.endswith(".svg")
     assert result.read() == (
         f'<svg xmlns="{SVG_NS}"><circle cx="5" cy="5" r="4" fill="red" /></svg>'.encode()
     )
+
+
+def test_svg_with_a_script_is_refused_not_silently_altered() -> None:
+    for validate in (validate_image_upload, validate_svg_upload):
+        with pytest.raises(UploadRejected) as caught:
+            validate(upload(SVG_WITH_SCRIPT, "logo.svg", "image/svg+xml"))
+        assert caught.value.message == (
+            "The SVG contains a script: the event handler onload= on <svg>; remove it."
+        )
 
 
 def test_svg_problems_are_reported_by_the_sanitiser() -> None:
@@ -338,6 +374,20 @@ def test_svg_problems_are_reported_by_the_sanitiser() -> None:
 def test_svg_can_be_refused() -> None:
     assert rejection(SVG_WITH_SCRIPT, allow_svg=False) == SVG_NOT_ALLOWED
     assert rejection(b"plain text", allow_svg=False) == NOT_A_RASTER_IMAGE
+
+
+def test_an_svg_only_upload_is_sanitised_and_refuses_everything_else() -> None:
+    result = validate_svg_upload(upload(SVG_FROM_AN_EDITOR, "template.svg", "image/svg+xml"))
+
+    assert GENERATED_NAME.match(result.name)
+    assert result.name.endswith(".svg")
+    assert b"inkscape" not in result.read()
+    for other in (encode(gradient(), "PNG"), b"<html><svg></svg></html>", b"plain text"):
+        with pytest.raises(UploadRejected) as caught:
+            validate_svg_upload(upload(other, "template.svg"))
+        assert caught.value.message == NOT_AN_SVG
+    with pytest.raises(UploadRejected, match="the limit is 100 bytes"):
+        validate_svg_upload(upload(SVG_WITH_SCRIPT), max_bytes=100)
 
 
 def test_form_helper_raises_validation_error() -> None:

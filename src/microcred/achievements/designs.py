@@ -22,7 +22,7 @@ from microcred.achievements.models import (
 )
 from microcred.core.audit import log_action
 from microcred.core.errors import DomainError, NotFound
-from microcred.core.uploads import UploadRejected, validate_image_upload
+from microcred.core.uploads import UploadRejected, validate_image_upload, validate_svg_upload
 from microcred.organizations.models import Membership
 from microcred.organizations.queries import require
 from microcred.organizations.roles import Capability
@@ -84,7 +84,7 @@ def _choice(value: Any, choices: type, field: str) -> str:
 
 def _svg_template(upload: File, field: str) -> File:
     try:
-        return validate_image_upload(upload, max_bytes=MAX_TEMPLATE_BYTES, allow_svg=True)
+        return validate_svg_upload(upload, max_bytes=MAX_TEMPLATE_BYTES)
     except UploadRejected as exc:
         raise DomainError(exc.message, field=field) from None
 
@@ -128,9 +128,6 @@ def update_design(
         files["custom_certificate"] = _svg_template(custom_certificate, "custom_certificate")
     if custom_badge is not None:
         files["custom_badge"] = _svg_template(custom_badge, "custom_badge")
-    for name, upload in files.items():
-        if not upload.name.endswith(".svg"):
-            raise DomainError("A custom template must be an SVG file.", field=name)
     cleaned_people = _clean_signatories(signatories) if signatories is not None else None
     final = {**{k: getattr(design, k) for k in checks}, **changes}
     if final["certificate_layout"] == CertificateLayout.CUSTOM and not (

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 
-from microcred.achievements.designs import MAX_SIGNATORIES, SignatoryData
+from microcred.achievements.designs import MAX_SIGNATORIES, MAX_SIGNATURE_BYTES, SignatoryData
 from microcred.achievements.models import BadgeLayout, CertificateLayout, Design, DesignFont, Paper
+from microcred.core.uploads import UploadRejected, validate_image_upload
 
 #: Sample holders for the live preview: long names and other scripts must not break a layout.
 SAMPLES = {
@@ -88,6 +89,26 @@ class DesignForm(forms.Form):
                     "remove": self[f"signatory_{number}_remove"],
                 }
             )
+
+    def clean(self) -> dict[str, Any]:
+        """Check each signature image here too, so that a refusal lands on its own row (the
+        service counts only filled rows); the service cleans the image again before storing."""
+        data = super().clean() or {}
+        for number in range(1, MAX_SIGNATORIES + 1):
+            field = f"signatory_{number}_signature"
+            upload = data.get(field)
+            if not upload:
+                continue
+            if not (data.get(f"signatory_{number}_name") or "").strip():
+                self.add_error(
+                    field, "Enter the signatory's name for this signature image, or leave it out."
+                )
+                continue
+            try:
+                validate_image_upload(upload, max_bytes=MAX_SIGNATURE_BYTES)
+            except UploadRejected as exc:
+                self.add_error(field, exc.message)
+        return data
 
     def settings(self) -> dict[str, Any]:
         names = (

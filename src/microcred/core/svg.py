@@ -309,6 +309,93 @@ def _clean_attributes(element: str, source: ET.Element) -> dict[str, str] | None
     return kept
 
 
+# --- Refusing what is plainly hostile ------------------------------------------------------------
+
+# Elements that run script (SVG, XHTML inside foreignObject, SVG Tiny's XML Events).
+_SCRIPT_ELEMENTS = frozenset({"script", "handler", "listener"})
+# Attributes that name a resource to load (or, with javascript:, code to run).
+_REFERENCE_ATTRIBUTES = frozenset({"href", "src", "data", "action", "formaction"})
+# Animation attributes that can write a javascript: URL into an href.
+_ANIMATION_VALUES = frozenset({"values", "to", "from", "by"})
+_CSS_REFERENCE = re.compile(
+    r"""url\(\s*(["']?)\s*([^"')]*)|@import\s*(?:url\(\s*)?["']?([^"');\s]*)"""
+)
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "livescript:")
+
+
+def _shorten(value: str, length: int = 60) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= length else value[: length - 1] + "…"
+
+
+def _css_problem(css: str, where: str) -> str | None:
+    compact = _INVISIBLE.sub("", css).lower()
+    if "\\" in compact and "(" in compact:
+        return f"The SVG hides CSS behind escape sequences in {where}; remove them."
+    if "expression(" in compact or "behavior:" in compact:
+        return f"The SVG contains a script in CSS ({where}); remove it."
+    for match in _CSS_REFERENCE.finditer(css):
+        target = (match.group(2) or match.group(3) or "").strip()
+        if not target.startswith("#"):
+            return (
+                f"The SVG loads an external resource ({_shorten(target) or 'an empty URL'}) "
+                f"from CSS in {where}; embed it in the file or remove it."
+            )
+    return None
+
+
+def hostile_content(data: bytes) -> str | None:
+    """Why an SVG is plainly hostile (a script, an event handler, a reference to anything
+    outside the document), as a message for the uploader; None when it is not.
+
+    Uploads refuse such files outright rather than store a silently altered copy: the
+    uploader learns what was wrong, and nothing that was meant to attack is kept. What
+    passes still goes through :func:`sanitize_svg`, which drops anything else not allowlisted
+    (editor metadata, unknown elements)."""
+    if re.search(rb"<\?xml-stylesheet", data[:4096]):
+        return "The SVG loads an external stylesheet (<?xml-stylesheet?>); remove that line."
+    root = _parse(data)
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        name = tag.rpartition("}")[2]
+        if name.lower() in _SCRIPT_ELEMENTS:
+            return f"The SVG contains a script (a <{name}> element); remove it."
+        if name == "style" and element.text:
+            problem = _css_problem(element.text, "a <style> element")
+            if problem:
+                return problem
+        for key, value in element.attrib.items():
+            namespace, _, attribute = key.rpartition("}")
+            namespace = namespace.lstrip("{")
+            if namespace not in ("", XLINK_NS, SVG_NS):
+                continue  # an editor's own attribute (inkscape:label…): dropped, never read
+            compact = _INVISIBLE.sub("", value).lower()
+            if attribute.lower().startswith("on"):
+                return (
+                    f"The SVG contains a script: the event handler {attribute}= on <{name}>; "
+                    "remove it."
+                )
+            if attribute in _REFERENCE_ATTRIBUTES | _ANIMATION_VALUES and compact.startswith(
+                _SCRIPT_SCHEMES
+            ):
+                return f"The SVG contains a script: a {compact.split(':')[0]}: URL on <{name}>."
+            if attribute in _REFERENCE_ATTRIBUTES and name != "a":
+                if compact.startswith("#") or _RASTER_DATA_URI.match(compact.replace(" ", "")):
+                    continue
+                return (
+                    f"The SVG references a resource outside the file ({_shorten(value)}) from "
+                    f"<{name}>; embed images in the file (PNG, JPEG, GIF or WebP as a data: "
+                    "URI) and upload it again."
+                )
+            if attribute in _REFERENCE_ATTRIBUTES and compact.startswith("data:"):
+                return f"The SVG links to an embedded document ({_shorten(value)}) from <a>."
+            if attribute == "style" or attribute in STYLE_PROPERTIES:
+                problem = _css_problem(value, f"the {attribute} of <{name}>")
+                if problem:
+                    return problem
+    return None
+
+
 # --- Rebuilding ---------------------------------------------------------------------------------
 
 
@@ -347,19 +434,24 @@ def _copy_children(source: ET.Element, target: ET.Element) -> None:
         _append_text(target, child.tail)
 
 
-def sanitize_svg(data: bytes) -> bytes:
+def sanitize_svg(data: bytes, *, refuse_hostile: bool = False) -> bytes:
     """Return a safe copy of the SVG document ``data``, as UTF-8 bytes.
 
     Raises ``UploadRejected`` when the document is too big, deep or large in elements, is not
     well-formed, has a DTD with declarations or entities, or is not an ``<svg>`` in the SVG
-    namespace. Everything not allowlisted is silently dropped. The same input always gives the
-    same output.
+    namespace; with ``refuse_hostile`` (uploads), also when it holds a script or an external
+    reference (:func:`hostile_content`). Everything else not allowlisted is silently dropped.
+    The same input always gives the same output.
     """
     if len(data) > MAX_SVG_BYTES:
         _reject(
             f"The SVG is {format_size(len(data), round_up=True)}; "
             f"the limit is {format_size(MAX_SVG_BYTES)}."
         )
+    if refuse_hostile:
+        problem = hostile_content(data)
+        if problem:
+            _reject(problem)
     root = _parse(data)
     if _local_name(root.tag) != "svg":
         if root.tag == "svg" or root.tag.endswith("}svg"):

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 
 from microcred.core.svg import UploadRejected, format_size, sanitize_svg
 
-__all__ = ["UploadRejected", "clean_image_field", "validate_image_upload"]
+__all__ = ["UploadRejected", "clean_image_field", "validate_image_upload", "validate_svg_upload"]
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 4096 * 4096
@@ -28,6 +28,7 @@ DEFAULT_MAX_PIXELS = 4096 * 4096
 NOT_AN_IMAGE = "Upload a PNG, JPEG, WebP, GIF or SVG image; this file is not one of those."
 NOT_A_RASTER_IMAGE = "Upload a PNG, JPEG, WebP or GIF image; this file is not one of those."
 SVG_NOT_ALLOWED = "SVG images are not accepted here; upload a PNG, JPEG, WebP or GIF image."
+NOT_AN_SVG = "Upload an SVG file; this file is not one."
 
 # Pillow format name -> (name shown to users, format written, file extension written).
 _RASTER_FORMATS = {
@@ -134,7 +135,12 @@ def _clean_raster(data: bytes, pillow_format: str, max_pixels: int) -> tuple[byt
             raise _too_many_pixels(min(max_pixels, pillow_limit)) from None
         except UploadRejected:
             raise
-        except Exception:  # decoders fail on hostile input in many ways
+        except Exception as exc:  # decoders fail on hostile input in many ways
+            if "MAX_TEXT_" in str(exc):  # Pillow's caps on (compressed) PNG text chunks
+                raise UploadRejected(
+                    "The image carries more text metadata than can be read safely; "
+                    "save it again without metadata."
+                ) from None
             raise UploadRejected(
                 f"The file looks like a {label} image but is damaged or incomplete."
             ) from None
@@ -168,10 +174,19 @@ def validate_image_upload(
     elif _looks_like_svg(data):
         if not allow_svg:
             raise UploadRejected(SVG_NOT_ALLOWED)
-        content, extension = sanitize_svg(data), "svg"
+        content, extension = sanitize_svg(data, refuse_hostile=True), "svg"
     else:
         raise UploadRejected(NOT_AN_IMAGE if allow_svg else NOT_A_RASTER_IMAGE)
     return ContentFile(content, name=f"{uuid.uuid4().hex}.{extension}")
+
+
+def validate_svg_upload(upload: File, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ContentFile:
+    """An upload that must be an SVG (a template, not just any image), sanitized and named
+    ``<random hex>.svg``. Rasters are refused before Pillow ever decodes them."""
+    data = _read_capped(upload, max_bytes)
+    if not _looks_like_svg(data):
+        raise UploadRejected(NOT_AN_SVG)
+    return ContentFile(sanitize_svg(data, refuse_hostile=True), name=f"{uuid.uuid4().hex}.svg")
 
 
 def clean_image_field(
