@@ -1,11 +1,12 @@
 """Rendering throughput: certificates (PDF/A-3b with a QR code and the credential attached) and
 badges (the design's base finished with a holder's QR and code, then baked), on one core.
 
-Prints certificates/s and badges/s per layout with the median milliseconds each, and what a
-badge base (once per design) costs. Issue 5's target: at least 100 certificates per second per
-core, with QR codes. Every certificate is for a different holder, code and QR code, so typst's
-memoisation of identical inputs cannot make the figures; the compiler is reused, as a
-long-running worker reuses its own. Figures, never assertions.
+Prints certificates/s and badges/s per layout with the median milliseconds each, what a
+badge base (once per design) costs, and a holder's PDF summary of ten credentials. Issue 5's
+target: at least 100 certificates per second per core, with QR codes. Every certificate is
+for a different holder, code and QR code, so typst's memoisation of identical inputs cannot
+make the figures; the compiler is reused, as a long-running worker reuses its own. Figures,
+never assertions.
 
     .venv/bin/python bench/render.py [--seconds 2] [--rounds 3]
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from microcred.rendering import badges, certificates
+from microcred.rendering import badges, certificates, summary
 from microcred.rendering.data import (
     BADGE_LAYOUTS,
     CERTIFICATE_LAYOUTS,
@@ -108,6 +109,24 @@ def main() -> None:
                 ),
             )
         )
+    best(
+        "summary PDF, 10 credentials + QR",
+        lambda n: summary.summary_pdf(
+            f"Holder Number {n}",
+            [
+                summary.SummaryEntry(
+                    title=SHOWN.title,
+                    issuer=SHOWN.issuer,
+                    issued=SHOWN.issued,
+                    code=holder(10 * n + i).code,
+                    url=holder(10 * n + i).url,
+                    skills=SHOWN.skills,
+                )
+                for i in range(10)
+            ],
+            created=ISSUED,
+        ),
+    )
     for layout in BADGE_LAYOUTS:
         look = Look(badge_layout=layout)
         base_png = badges.badge_base_png(look, title=SHOWN.title, issuer=SHOWN.issuer)

@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "microcred.achievements",
     "microcred.issuance",
     "microcred.exams",
+    "microcred.wallet",
     "microcred.backoffice",
     "microcred.public",
     "microcred.learner",

@@ -128,3 +128,30 @@ def test_the_wallet_and_the_public_page_show_the_verification_qr_code(world, log
     assert _qr_images(wallet) == [qr_svg(url)]
     public = client.get(reverse("public:verify_code", args=[credential.verification_code]))
     assert _qr_images(public.content.decode()) == [qr_svg(url)]
+
+
+def test_the_wallet_flags_credentials_expiring_within_sixty_days(world, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from microcred.issuance.models import IssuedCredential
+
+    soon, later, ended = (
+        issue(world.a.issuer, publish_achievement(world.a.issuer, title=t), world.learner.email)
+        for t in ("Soon", "Later", "Ended")
+    )
+    now = timezone.now()
+    for credential, days in ((soon, 30), (later, 90), (ended, -1)):
+        IssuedCredential.objects.filter(pk=credential.pk).update(
+            valid_from=now - timedelta(days=10), valid_until=now + timedelta(days=days)
+        )
+        credential.refresh_from_db()
+    assert soon.expires_soon(now)
+    assert not later.expires_soon(now)
+    assert not ended.expires_soon(now)  # already expired: shown as expired, not as expiring
+    html = login(world.learner).get(URL).content.decode()
+    assert html.count("Expiring soon") == 1
+    card = html[html.index(f'id="credential-{soon.pk}"') :]
+    assert card.index("Expiring soon: 4") < card.index("</article>")  # "4 weeks, 1 day left"
+    assert "Expired" in html

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -159,6 +159,18 @@ class IssuedCredential(models.Model):
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.valid_until is not None and self.valid_until <= (now or timezone.now())
+
+    # Wallets flag a credential this close to its end, so the holder can renew it in time.
+    EXPIRING_SOON = timedelta(days=60)
+
+    def expires_soon(self, now: datetime | None = None) -> bool:
+        """Valid now and ending within :attr:`EXPIRING_SOON`."""
+        now = now or timezone.now()
+        return (
+            self.valid_until is not None
+            and self.valid_until - now <= self.EXPIRING_SOON
+            and self.verification_state(now) == VerificationState.VALID
+        )
 
     def verification_state(self, now: datetime | None = None) -> VerificationState:
         now = now or timezone.now()
