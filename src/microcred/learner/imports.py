@@ -27,7 +27,7 @@ class ImportForm(forms.Form):
             "An Open Badges 3.0 credential (.json or .jwt), a badge image with the credential "
             "baked in (.png, .svg, also Open Badges 2.0), a PDF certificate with the credential "
             "attached, or a .zip archive of such files (a wallet export). At most 8 MB per "
-            "file, 16 MB for an archive."
+            "file, 64 MB for an archive."
         ),
     )
     url = forms.CharField(

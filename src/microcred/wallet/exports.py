@@ -107,7 +107,7 @@ def imported_entries(holder: User) -> list[ArchiveEntry]:
                 number,
                 credential.title,
                 credential.content.encode(),
-                extension="json" if credential.content.lstrip().startswith("{") else "jwt",
+                extension=credential.file_extension,
                 name=credential.title,
                 issuer=credential.issuer_name,
                 issuer_id=credential.issuer_id,
