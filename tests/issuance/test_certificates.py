@@ -143,6 +143,7 @@ def test_a_hostile_signature_image_is_refused_and_nothing_is_stored(world, achie
     for upload, message in [
         (SimpleUploadedFile("s.png", b"MZ\x90\x00 not an image"), "Signatory 1:"),
         (SimpleUploadedFile("s.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), "Signatory 1:"),
+        (SimpleUploadedFile("s.svg", script), "Signatory 1: The SVG contains a script"),
     ]:
         with pytest.raises(DomainError, match=message):
             designs.update_design(
@@ -152,15 +153,19 @@ def test_a_hostile_signature_image_is_refused_and_nothing_is_stored(world, achie
                 signatories=[designs.SignatoryData("Eve", signature=upload)],
             )
     assert design.signatories.count() == 0
-    # An SVG signature is kept, without its script.
+    # An SVG signature from an editor is kept, without the editor's metadata.
+    drawn = (
+        b'<svg xmlns="http://www.w3.org/2000/svg"><metadata>pen</metadata><path d="M0 0"/></svg>'
+    )
     designs.update_design(
         member=world.a.issuer,
         design=design,
         fields={},
-        signatories=[designs.SignatoryData("Eve", signature=SimpleUploadedFile("s.svg", script))],
+        signatories=[designs.SignatoryData("Eve", signature=SimpleUploadedFile("s.svg", drawn))],
     )
     stored = read(design.signatories.get().signature)
-    assert b"<script" not in stored
+    assert b"<path" in stored
+    assert b"metadata" not in stored
 
 
 def test_only_this_organizations_editors_change_its_designs(world, achievement):
@@ -192,7 +197,7 @@ def test_a_custom_svg_template_is_cleaned_on_upload_and_used_for_the_certificate
 ):
     template = (
         b'<svg xmlns="http://www.w3.org/2000/svg" width="842" height="595">'
-        b'<script>alert("x")</script><rect width="842" height="595" fill="#fff" onclick="evil()"/>'
+        b'<metadata>editor</metadata><rect width="842" height="595" fill="#fff"/>'
         b'<text x="40" y="100">Awarded to {{recipient_name}} ({{verification_code}})</text>'
         b'<rect id="qr_code" x="700" y="450" width="100" height="100"/></svg>'
     )
@@ -205,8 +210,7 @@ def test_a_custom_svg_template_is_cleaned_on_upload_and_used_for_the_certificate
     )
     design.refresh_from_db()
     stored = read(design.custom_certificate)
-    assert b"<script" not in stored
-    assert b"onclick" not in stored
+    assert b"metadata" not in stored
     text = pdf_text(read(artifacts.artifact_for(credential, "pdf").file))
     assert f"Awarded to {credential.recipient_name} ({credential.verification_code})" in text
     with pytest.raises(DomainError, match="not") as refused:
