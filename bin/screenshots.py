@@ -22,19 +22,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The browser tests' Chromium settings, log-in step and PDF rendering (tests/browser/).
+sys.path.insert(0, str(ROOT))
 WIDTH, HEIGHT = 1280, 800
 #: A screenshot larger than this is reduced to a 256-colour palette (UI colours survive it).
 MAX_BYTES = 300 * 1024
-CHROMIUM_ARGS = [  # as in tests/browser/conftest.py: no background fetches on offline machines
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 def free_port() -> int:
@@ -86,29 +78,11 @@ def save_png(content: bytes, path: Path, *, width: int | None = None) -> None:
     )
 
 
-def pdf_page_png(pdf: bytes, scratch: Path) -> bytes:
-    tool = shutil.which("pdftoppm")
-    if tool is None:
-        raise SystemExit("pdftoppm is missing: install Debian's poppler-utils (bin/browser does)")
-    (scratch / "certificate.pdf").write_bytes(pdf)
-    subprocess.run(  # noqa: S603 - a fixed tool on our own file
-        [
-            tool,
-            "-r",
-            "150",
-            "-png",
-            "-singlefile",
-            str(scratch / "certificate.pdf"),
-            str(scratch / "certificate"),
-        ],
-        check=True,
-    )
-    return (scratch / "certificate.png").read_bytes()
-
-
-def take(out: Path, base: str, scratch: Path) -> None:
+def take(out: Path, base: str) -> None:
     from django.urls import reverse
     from playwright.sync_api import expect, sync_playwright
+    from tests.browser.ocr import pdf_page_png
+    from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, log_in
 
     from microcred.achievements.models import Achievement
     from microcred.demo import data as demo
@@ -119,11 +93,10 @@ def take(out: Path, base: str, scratch: Path) -> None:
     exam = Exam.objects.get(organization__slug=demo.ORG_SLUG, title=demo.EXAM_TITLE)
     credential = IssuedCredential.objects.get(organization__slug=demo.ORG_SLUG)
     slug = demo.ORG_SLUG
-    chromium = os.environ.get("MICROCRED_CHROMIUM", "/usr/bin/chromium")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
 
         errors: list[str] = []
@@ -148,13 +121,6 @@ def take(out: Path, base: str, scratch: Path) -> None:
             page.wait_for_load_state("networkidle")
             save_png(page.screenshot(), out / name)
 
-        def log_in(page, email: str) -> None:
-            page.goto(reverse("accounts:login"))
-            page.fill("#id_username", email)
-            page.fill("#id_password", demo.PASSWORD)
-            page.locator("main form button[type=submit]").click()
-            expect(page.get_by_role("link", name="My credentials")).to_be_visible()
-
         # Signed out: sign-in, the public verification page.
         context, page = session()
         page.goto(reverse("accounts:login"))
@@ -166,7 +132,7 @@ def take(out: Path, base: str, scratch: Path) -> None:
 
         # Staff: the back office, a definition, its design, an exam.
         context, page = session()
-        log_in(page, demo.ADMIN)
+        log_in(page, demo.ADMIN, demo.PASSWORD)
         page.goto(reverse("backoffice:dashboard", args=[slug]))
         shot(page, "back-office.png")
         page.goto(reverse("backoffice:achievement", args=[slug, achievement.pk]))
@@ -184,7 +150,7 @@ def take(out: Path, base: str, scratch: Path) -> None:
 
         # A candidate on the first question of the demo exam.
         context, page = session()
-        log_in(page, demo.LEARNERS[1][1])
+        log_in(page, demo.LEARNERS[1][1], demo.PASSWORD)
         page.goto(reverse("learner:exam", args=[exam.uuid]))
         page.get_by_role("button", name="Start the exam").click()
         expect(page.locator(".exam-bar[data-ready=true]")).to_have_count(1)
@@ -204,7 +170,7 @@ def take(out: Path, base: str, scratch: Path) -> None:
 
         # The holder: the wallet, the downloads, and one of them verified by upload.
         context, page = session()
-        log_in(page, demo.LEARNERS[0][1])
+        log_in(page, demo.LEARNERS[0][1], demo.PASSWORD)
         page.goto(reverse("learner:credentials"))
         shot(page, "wallet.png")
         downloads = {}
@@ -212,7 +178,7 @@ def take(out: Path, base: str, scratch: Path) -> None:
             with page.expect_download() as started:
                 page.locator(f"a[href$='/download/{kind}']").first.click()
             downloads[kind] = started.value.path().read_bytes()
-        save_png(pdf_page_png(downloads["pdf"], scratch), out / "certificate.png", width=WIDTH)
+        save_png(pdf_page_png(downloads["pdf"]), out / "certificate.png", width=WIDTH)
         save_png(downloads["png"], out / "badge.png")
         page.goto(reverse("public:verify_file"))
         page.set_input_files(
@@ -269,7 +235,7 @@ def main() -> None:
 
         django.setup()
         print(f"Screenshots of {base} into {out}:")
-        take(out, base, scratch)
+        take(out, base)
     finally:
         if server is not None:
             server.terminate()

@@ -7,18 +7,7 @@ import shutil
 
 import pytest
 
-CHROMIUM = os.environ.get("MICROCRED_CHROMIUM", "/usr/bin/chromium")
-# Without these, Chromium on a machine with no outside network stalls on background fetches.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, visitor
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -51,13 +40,5 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    yield page
-    context.close()
-    # A Content-Security-Policy violation or a script error is a bug, not noise.
-    assert errors == [], errors
+    with visitor(browser, live_server) as page:
+        yield page

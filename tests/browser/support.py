@@ -1,12 +1,26 @@
-"""Steps the browser tests share."""
+"""Steps the browser tests share (and ``bin/screenshots.py`` with them)."""
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+
+CHROMIUM = os.environ.get("MICROCRED_CHROMIUM", "/usr/bin/chromium")
+# Without these, Chromium on a machine with no outside network stalls on background fetches.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def log_in(page, email: str, password: str = PASSWORD) -> None:
@@ -19,11 +33,11 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
 
 @contextmanager
 def visitor(browser, live_server, *, expected_errors: tuple[str, ...] = ()):
-    """A separate browser session, signed out at first (a stranger following a link, or another
-    account). Console errors fail the test as on the ``page`` fixture, except the ones
-    containing one of ``expected_errors`` (Chromium logs every 4xx answer as an error, and some
-    tests want one)."""
-    context = browser.new_context(base_url=live_server.url)
+    """A browser session, signed out at first (the ``page`` fixture, or a stranger following a
+    link, or another account). A Content-Security-Policy violation or a script error is a bug,
+    not noise: console errors fail the test, except the ones containing one of
+    ``expected_errors`` (Chromium logs every 4xx answer as an error, and some tests want one)."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []

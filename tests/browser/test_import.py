@@ -8,18 +8,10 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.support import log_in
 from tests.wallet.imports_support import ElsewhereIssuer, baked_png
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.get_by_role("link", name="My credentials")).to_be_visible()
 
 
 def test_importing_a_credential_from_another_issuer(page, world, tmp_path):

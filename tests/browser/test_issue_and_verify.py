@@ -8,17 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from microcred.issuance.models import IssuedCredential
-from tests.conftest import PASSWORD
+from tests.browser.support import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.get_by_role("link", name="Back office")).to_be_visible()
 
 
 def test_admin_defines_publishes_issues_verifies_and_revokes(page, world):

@@ -15,20 +15,13 @@ from microcred.exams import items
 from microcred.exams.models import Attempt, AttemptState, Exam, FinishReason
 from microcred.exams.services import attempts
 from microcred.issuance.models import IssuedCredential
-from tests.conftest import PASSWORD, publish_achievement
+from tests.browser.support import log_in
+from tests.conftest import publish_achievement
 from tests.exams.support import published_exam
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KINDS = (items.SINGLE, items.MULTIPLE, items.TRUE_FALSE, items.NUMERIC, items.SHORT_TEXT)
-
-
-def log_in(page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.get_by_role("link", name="My exams")).to_be_visible()
 
 
 def script_ready(page) -> None:
@@ -149,10 +142,7 @@ def test_an_abandoned_attempt_is_closed_by_the_sweeper(page, world):
 
 def test_an_author_builds_and_publishes_an_exam_in_the_back_office(page, world):
     achievement = publish_achievement(world.a.issuer)
-    page.goto("/accounts/login/")
-    page.fill("#id_username", world.a.issuer.user.email)
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    log_in(page, world.a.issuer.user.email)
     page.get_by_role("link", name="Back office").click()
     page.get_by_role("link", name="Question banks").first.click()
     page.get_by_label("Name").fill("Statistics basics")

@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from tests.conftest import PASSWORD, issue, publish_achievement
+from tests.browser.support import log_in
+from tests.conftest import issue, publish_achievement
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,10 +29,7 @@ def test_holder_ticks_credentials_for_the_summary_and_downloads_everything(page,
         publish_achievement(world.b.issuer, title="Unticked Course"),
         "learner@example.test",
     )
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "learner@example.test")
-    page.fill("#id_password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    log_in(page, "learner@example.test")
     page.goto("/me/credentials")
     expect(page.get_by_role("heading", name="My credentials")).to_be_visible()
 
