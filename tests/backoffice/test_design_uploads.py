@@ -129,30 +129,43 @@ DOCTYPE_REFUSED = (
     "without declarations, is); remove it."
 )
 
-# SVGs the sanitiser keeps, minus the part named by the marker (checked absent afterwards).
+OUTSIDE = "embed images in the file (PNG, JPEG, GIF or WebP as a data: URI) and upload it again."
+
+# SVGs refused on upload, with the reason given to the uploader.
 HOSTILE_SVGS = {
-    "script": (svg("<script>alert('owned')</script>"), [b"script", b"owned"]),
-    "onload": (svg("", root=' onload="alert(1)"'), [b"onload", b"alert"]),
+    "script": (
+        svg("<script>alert('owned')</script>"),
+        "The SVG contains a script (a <script> element); remove it.",
+    ),
+    "onload": (
+        svg("", root=' onload="alert(1)"'),
+        "The SVG contains a script: the event handler onload= on <svg>; remove it.",
+    ),
     "external image": (
         svg('<image href="http://attacker.example/pixel.png" width="9" height="9"/>'),
-        [b"attacker.example", b"<image"],
+        "The SVG references a resource outside the file (http://attacker.example/pixel.png) "
+        f"from <image>; {OUTSIDE}",
     ),
     "use file": (
         svg('<use xlink:href="file:///etc/passwd#x" href="file:///etc/passwd"/>'),
-        [b"passwd", b"<use"],
+        "The SVG references a resource outside the file (file:///etc/passwd#x) from <use>; "
+        + OUTSIDE,
     ),
     "css url": (
         svg('<rect width="9" height="9" style="fill: url(http://attacker.example/x)"/>'),
-        [b"attacker.example", b"url("],
+        "The SVG loads an external resource (http://attacker.example/x) from CSS in the style "
+        "of <rect>; embed it in the file or remove it.",
     ),
     "css import": (
         svg('<style>@import url("http://attacker.example/x.css");</style>'),
-        [b"attacker.example", b"@import", b"<style"],
+        "The SVG loads an external resource (http://attacker.example/x.css) from CSS in a "
+        "<style> element; embed it in the file or remove it.",
     ),
     "foreignObject": (
         svg('<foreignObject width="9" height="9"><iframe src="http://attacker.example"/>'
             "</foreignObject>"),
-        [b"foreignObject", b"iframe", b"attacker.example"],
+        "The SVG references a resource outside the file (http://attacker.example) from "
+        f"<iframe>; {OUTSIDE}",
     ),
 }  # fmt: skip
 
@@ -451,7 +464,7 @@ def test_a_png_carrying_a_payload_is_stored_without_it(
 
 @pytest.mark.parametrize("target", [pytest.param(t, id=t.name) for t in TARGETS])
 @pytest.mark.parametrize(
-    ("data", "markers"), [pytest.param(*value, id=key) for key, value in HOSTILE_SVGS.items()]
+    ("data", "message"), [pytest.param(*value, id=key) for key, value in HOSTILE_SVGS.items()]
 )
 def test_an_svg_with_a_script_or_an_external_reference_is_refused_with_the_reason(
     world: World,
@@ -459,16 +472,14 @@ def test_an_svg_with_a_script_or_an_external_reference_is_refused_with_the_reaso
     queued: Callable[[], list],
     target: Target,
     data: bytes,
-    markers: list[bytes],
+    message: str,
 ) -> None:
     before = snapshot(achievement)
 
     response = post(world, achievement, target, "art.svg", data)
 
     assert response.status_code == 400
-    (message,) = response.context["form"].errors[target.field]
-    assert message.startswith("The SVG ")
-    assert any(word in message for word in ("script", "outside the file", "external")), message
+    assert response.context["form"].errors == {target.field: [message]}
     assert html.escape(message) in text(response)
     assert snapshot(achievement) == before
     assert queued() == []

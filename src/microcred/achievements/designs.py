@@ -5,7 +5,7 @@ and the rendering data it stands for."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.files.base import File
@@ -20,6 +20,7 @@ from microcred.achievements.models import (
     Paper,
     Signatory,
 )
+from microcred.achievements.queries import get_achievement_for
 from microcred.core.audit import log_action
 from microcred.core.errors import DomainError, NotFound
 from microcred.core.uploads import UploadRejected, validate_image_upload, validate_svg_upload
@@ -44,9 +45,6 @@ class SignatoryData:
 def design_of(achievement: Achievement) -> Design:
     """The definition's design, created with the defaults on first use (concurrent first uses
     meet the one-to-one constraint and read the winner's)."""
-    design = Design.objects.filter(achievement=achievement).first()
-    if design is not None:
-        return design
     design, _ = Design.objects.get_or_create(
         achievement=achievement, defaults={"organization_id": achievement.organization_id}
     )
@@ -55,12 +53,7 @@ def design_of(achievement: Achievement) -> Design:
 
 def get_design_for(member: Membership, achievement_pk: int) -> Design:
     require(member, Capability.VIEW)
-    achievement = Achievement.objects.filter(
-        pk=achievement_pk, organization_id=member.organization_id
-    ).first()
-    if achievement is None:
-        raise NotFound("No such credential definition.")
-    return design_of(achievement)
+    return design_of(get_achievement_for(member, achievement_pk))
 
 
 def is_colour(value: str) -> bool:
@@ -69,7 +62,7 @@ def is_colour(value: str) -> bool:
 
 def _colour(value: Any, field: str) -> str:
     value = str(value or "").strip()
-    if value and not _COLOUR.match(value):
+    if value and not is_colour(value):
         raise DomainError(
             "Enter a colour as #RRGGBB, e.g. #1d4ed8, or leave it empty.", field=field
         )
@@ -166,7 +159,8 @@ def update_design(
     return design
 
 
-def _clean_signatories(people: list[SignatoryData]) -> list[tuple[SignatoryData, File | None]]:
+def _clean_signatories(people: list[SignatoryData]) -> list[SignatoryData]:
+    """The signatories with names and titles tidied and each new image cleaned."""
     if len(people) > MAX_SIGNATORIES:
         raise DomainError(
             f"A design has at most {MAX_SIGNATORIES} signatories.", field="signatories"
@@ -189,28 +183,20 @@ def _clean_signatories(people: list[SignatoryData]) -> list[tuple[SignatoryData,
                     f"Signatory {number}: {exc.message}", field="signatories"
                 ) from None
         cleaned.append(
-            (
-                SignatoryData(
-                    name, " ".join(person.title.split())[:160], None, person.remove_signature
-                ),
-                image,
-            )
+            replace(person, name=name, title=" ".join(person.title.split())[:160], signature=image)
         )
     return cleaned
 
 
-def _store_signatories(design: Design, people: list[tuple[SignatoryData, File | None]]) -> None:
+def _store_signatories(design: Design, people: list[SignatoryData]) -> None:
+    """Replace the design's signatories; a row without a new image keeps the image of the
+    signatory at its position unless asked to remove it."""
     existing = list(design.signatories.all())
-    for position, (person, image) in enumerate(people):
-        current = existing[position] if position < len(existing) else None
-        signature = current.signature.name if current and current.signature else ""
-        if person.remove_signature:
-            signature = ""
+    for position, person in enumerate(people):
         row = Signatory(design=design, position=position, name=person.name, title=person.title)
-        if image is not None:
-            row.signature.save(image.name, image, save=False)
-        else:
-            row.signature.name = signature
+        if person.signature is not None:
+            row.signature.save(person.signature.name, person.signature, save=False)
+        elif position < len(existing) and not person.remove_signature:
+            row.signature.name = existing[position].signature.name
         row.save()
-    for old in existing:
-        old.delete()
+    Signatory.objects.filter(pk__in=[old.pk for old in existing]).delete()

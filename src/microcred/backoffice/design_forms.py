@@ -32,6 +32,16 @@ SAMPLE_LABELS = {
 
 
 class DesignForm(forms.Form):
+    #: The design's own settings, as ``update_design`` takes them (and the model names them).
+    SETTINGS = (
+        "certificate_layout",
+        "badge_layout",
+        "paper",
+        "font",
+        "primary_color",
+        "accent_color",
+    )
+
     certificate_layout = forms.ChoiceField(choices=CertificateLayout.choices)
     badge_layout = forms.ChoiceField(choices=BadgeLayout.choices)
     paper = forms.ChoiceField(choices=Paper.choices)
@@ -111,15 +121,7 @@ class DesignForm(forms.Form):
         return data
 
     def settings(self) -> dict[str, Any]:
-        names = (
-            "certificate_layout",
-            "badge_layout",
-            "paper",
-            "font",
-            "primary_color",
-            "accent_color",
-        )
-        return {name: self.cleaned_data[name] for name in names}
+        return {name: self.cleaned_data[name] for name in self.SETTINGS}
 
     def signatories(self) -> list[SignatoryData]:
         """Filled rows in order; a row without a name is no signatory."""

@@ -272,15 +272,20 @@ def _clean_style(value: str) -> str:
     return ";".join(declarations)
 
 
+def _embedded_raster(compact: str) -> str | None:
+    """``compact`` (an href without whitespace) as a base64 PNG, JPEG, GIF or WebP data URI,
+    its scheme lower-cased; None when it is anything else."""
+    scheme, comma, payload = compact.partition(",")
+    candidate = f"{scheme.lower()}{comma}{payload}"
+    return candidate if _RASTER_DATA_URI.match(candidate) else None
+
+
 def _clean_href(element: str, value: str) -> str | None:
     compact = _INVISIBLE.sub("", value)
     if element in _LOCAL_HREF_ELEMENTS and _LOCAL_REF.match(compact):
         return compact
     if element == "image":
-        scheme, comma, payload = compact.partition(",")
-        candidate = f"{scheme.lower()}{comma}{payload}"
-        if _RASTER_DATA_URI.match(candidate):
-            return candidate
+        return _embedded_raster(compact)
     return None
 
 
@@ -352,9 +357,17 @@ def hostile_content(data: bytes) -> str | None:
     uploader learns what was wrong, and nothing that was meant to attack is kept. What
     passes still goes through :func:`sanitize_svg`, which drops anything else not allowlisted
     (editor metadata, unknown elements)."""
+    return _stylesheet_problem(data) or _element_problem(_parse(data))
+
+
+def _stylesheet_problem(data: bytes) -> str | None:
     if re.search(rb"<\?xml-stylesheet", data[:4096]):
         return "The SVG loads an external stylesheet (<?xml-stylesheet?>); remove that line."
-    root = _parse(data)
+    return None
+
+
+def _element_problem(root: ET.Element) -> str | None:
+    """What :func:`hostile_content` finds in the parsed document."""
     for element in root.iter():
         tag = element.tag if isinstance(element.tag, str) else ""
         name = tag.rpartition("}")[2]
@@ -380,7 +393,7 @@ def hostile_content(data: bytes) -> str | None:
             ):
                 return f"The SVG contains a script: a {compact.split(':')[0]}: URL on <{name}>."
             if attribute in _REFERENCE_ATTRIBUTES and name != "a":
-                if compact.startswith("#") or _RASTER_DATA_URI.match(compact.replace(" ", "")):
+                if compact.startswith("#") or _embedded_raster(compact):
                     continue
                 return (
                     f"The SVG references a resource outside the file ({_shorten(value)}) from "
@@ -448,11 +461,12 @@ def sanitize_svg(data: bytes, *, refuse_hostile: bool = False) -> bytes:
             f"The SVG is {format_size(len(data), round_up=True)}; "
             f"the limit is {format_size(MAX_SVG_BYTES)}."
         )
-    if refuse_hostile:
-        problem = hostile_content(data)
-        if problem:
-            _reject(problem)
+    # hostile_content(data), on the one parse: the stylesheet check needs no tree.
+    if refuse_hostile and (problem := _stylesheet_problem(data)):
+        _reject(problem)
     root = _parse(data)
+    if refuse_hostile and (problem := _element_problem(root)):
+        _reject(problem)
     if _local_name(root.tag) != "svg":
         if root.tag == "svg" or root.tag.endswith("}svg"):
             _reject(f'The SVG lacks the SVG namespace; add xmlns="{SVG_NS}" to its <svg> element.')

@@ -61,14 +61,7 @@ def design(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
     else:
         form = DesignForm(
-            initial={
-                "certificate_layout": current.certificate_layout,
-                "badge_layout": current.badge_layout,
-                "paper": current.paper,
-                "font": current.font,
-                "primary_color": current.primary_color,
-                "accent_color": current.accent_color,
-            },
+            initial={name: getattr(current, name) for name in DesignForm.SETTINGS},
             design=current,
         )
     return render(

@@ -10,7 +10,7 @@
   function refresh() {
     const query = new URLSearchParams();
     for (const name of names) {
-      const field = form.elements[name] || document.querySelector("[name=" + name + "][form=design-form]");
+      const field = form.elements[name];  // includes the sample select, outside with form=…
       if (field && field.value) query.set(name, field.value);
     }
     for (const [kind, image] of Object.entries(images)) {
