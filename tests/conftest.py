@@ -117,6 +117,13 @@ def _static_files(settings, tmp_path_factory):
     settings.WHITENOISE_USE_FINDERS = True
 
 
+@pytest.fixture(autouse=True)
+def _own_media(settings, tmp_path):
+    """Each test stores uploads and renderings in its own folder: database ids restart after
+    each test's rollback, so paths like designs/<pk>/… would otherwise meet another test's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return World(

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import replace
 
 import pytest
 from defusedxml.ElementTree import fromstring
-from pypdf import PdfReader
+from PIL import Image
 
 from microcred.rendering import badges, certificates, custom, engine
-from microcred.rendering.data import Look, Shown
-from tests.rendering.test_layouts import CREDENTIAL, ISSUED, SHOWN, _fields
+from microcred.rendering.data import Look
+from tests.rendering.support import CREDENTIAL, ISSUED, SHOWN, text_of
 
 TEMPLATE = """<svg xmlns="http://www.w3.org/2000/svg" width="842" height="595" viewBox="0 0 842 595">
   <rect width="842" height="595" fill="#fdf6e3"/>
@@ -27,7 +28,7 @@ TEMPLATE = """<svg xmlns="http://www.w3.org/2000/svg" width="842" height="595" v
 
 
 def test_placeholders_are_filled_and_escaped_and_image_slots_replaced():
-    shown = Shown(**{**_fields(SHOWN), "recipient": 'Bobby "<b>" & Tables'})
+    shown = replace(SHOWN, recipient='Bobby "<b>" & Tables')
     filled = custom.fill(TEMPLATE, Look(), shown)
     root = fromstring(filled.encode())
     texts = [element.text for element in root.iter("{http://www.w3.org/2000/svg}text")]
@@ -45,7 +46,7 @@ def test_placeholders_are_filled_and_escaped_and_image_slots_replaced():
 def test_a_custom_template_renders_as_a_pdfa_certificate_and_a_badge():
     look = Look(certificate_layout="custom", custom_certificate=TEMPLATE)
     pdf = certificates.certificate_pdf(look, SHOWN, credential=CREDENTIAL, created=ISSUED)
-    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = text_of(pdf)
     assert "Ada Lovelace" in text
     assert "ZFCMFRG4TP" in text
     badge_look = Look(badge_layout="custom", custom_badge=TEMPLATE.replace(b"842", b"512"))
@@ -70,11 +71,7 @@ def test_a_custom_layout_without_a_template_or_with_an_external_reference_is_ref
 
 
 def test_a_webp_logo_reaches_the_template_as_a_png_data_uri():
-    import io as _io
-
-    from PIL import Image
-
-    buffer = _io.BytesIO()
+    buffer = io.BytesIO()
     Image.new("RGB", (4, 3), "navy").save(buffer, format="WEBP")
     filled = custom.fill(TEMPLATE, Look(logo=buffer.getvalue(), logo_type="webp"), SHOWN)
     hrefs = [

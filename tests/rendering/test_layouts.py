@@ -4,8 +4,7 @@ as PDF/A-3b with the credential attached, and as images; nothing here needs Djan
 from __future__ import annotations
 
 import io
-import json
-from datetime import UTC, datetime
+from dataclasses import replace
 
 import pikepdf
 import pytest
@@ -13,41 +12,13 @@ from PIL import Image
 from pypdf import PdfReader
 
 from microcred.rendering import badges, certificates, engine
-from microcred.rendering.data import BADGE_LAYOUTS, CERTIFICATE_LAYOUTS, Look, Shown, Signatory
+from microcred.rendering.data import BADGE_LAYOUTS, CERTIFICATE_LAYOUTS, Look
 from microcred.vc import baking
-
-SHOWN = Shown(
-    recipient="Ada Lovelace",
-    title="Data Analysis with Python",
-    issuer="Demo University",
-    issued="1 December 2026",
-    expires="1 December 2029",
-    code="ZFCMFRG4TP",
-    url="https://creds.example.org/verify/ZFCMFRG4TP",
-    description="Cleaning, exploring and modelling data with pandas.",
-    skills=("Python", "Statistics"),
-    eu=("EQF level 5 · 5 ECTS credits",),
-    signatories=(Signatory("Grace Hopper", "Dean"), Signatory("Alan Turing", "Registrar")),
-)
-CREDENTIAL = json.dumps({"type": ["VerifiableCredential", "OpenBadgeCredential"], "id": "urn:x"})
-ISSUED = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
-
-
-def text_of(pdf: bytes) -> str:
-    return " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
+from tests.rendering.support import CREDENTIAL, ISSUED, SHOWN, fonts_of, text_of
 
 
 def squashed(text: str) -> str:
     return "".join(text.split()).casefold()
-
-
-def fonts_of(pdf: bytes) -> set[str]:
-    found = set()
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        for page in document.pages:
-            for font in page.Resources.get("/Font", {}).values():
-                found.add(str(font.get("/BaseFont", "")).split("+")[-1])
-    return found
 
 
 @pytest.mark.parametrize("paper", ["a4", "us-letter"])
@@ -103,7 +74,7 @@ def test_the_same_credential_and_design_give_the_same_pdf():
     ],
 )
 def test_names_in_other_scripts_are_set_in_a_font_that_has_them(name, font):
-    shown = Shown(**{**_fields(SHOWN), "recipient": name})
+    shown = replace(SHOWN, recipient=name)
     pdf = certificates.certificate_pdf(Look(), shown, credential=CREDENTIAL, created=ISSUED)
     used = fonts_of(pdf)
     assert any(f.startswith(font + "-") for f in used), used
@@ -115,7 +86,7 @@ def test_names_in_other_scripts_are_set_in_a_font_that_has_them(name, font):
     reason="Noto Sans CJK (Debian fonts-noto-cjk) not installed",
 )
 def test_cjk_names_use_noto_sans_cjk():
-    shown = Shown(**{**_fields(SHOWN), "recipient": "山田 花子"})
+    shown = replace(SHOWN, recipient="山田 花子")
     pdf = certificates.certificate_pdf(Look(), shown, credential=CREDENTIAL, created=ISSUED)
     assert any("CJK" in f for f in fonts_of(pdf))
 
@@ -123,7 +94,7 @@ def test_cjk_names_use_noto_sans_cjk():
 @pytest.mark.parametrize("layout", sorted(CERTIFICATE_LAYOUTS))
 def test_a_very_long_name_shrinks_to_one_line_instead_of_breaking_the_page(layout):
     long_name = "Maximiliana Wilhelmina Theodora von und zu Hohenzollern-Sigmaringen-Habsburg"
-    shown = Shown(**{**_fields(SHOWN), "recipient": long_name})
+    shown = replace(SHOWN, recipient=long_name)
     pdf = certificates.certificate_pdf(
         Look(certificate_layout=layout), shown, credential=CREDENTIAL, created=ISSUED
     )
@@ -166,7 +137,3 @@ def test_an_unknown_layout_is_refused_clearly():
         certificates.certificate_pdf(Look(certificate_layout="fancy"), SHOWN)
     with pytest.raises(engine.RenderError, match="no badge layout"):
         badges.badge_base_png(Look(badge_layout="../common"), title="t", issuer="i")
-
-
-def _fields(shown: Shown) -> dict:
-    return {name: getattr(shown, name) for name in shown.__slots__}

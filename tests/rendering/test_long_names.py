@@ -12,14 +12,14 @@ import io
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from pypdf import PdfReader
 
 from microcred.rendering import badges, certificates, engine
-from microcred.rendering.data import BADGE_LAYOUTS, CERTIFICATE_LAYOUTS, Look, Shown, inputs
-from tests.rendering.test_layouts import SHOWN, _fields
+from microcred.rendering.data import BADGE_LAYOUTS, CERTIFICATE_LAYOUTS, Look, inputs
+from tests.rendering.support import SHOWN
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed"
@@ -110,7 +110,7 @@ def assert_inside(words: list[Word], width: float, height: float) -> None:
 @pytest.mark.parametrize("name", NAME_PARAMS)
 @pytest.mark.parametrize("layout", sorted(CERTIFICATE_LAYOUTS))
 def test_a_certificate_keeps_any_name_on_its_one_page(layout, name, tmp_path):
-    shown = Shown(**{**_fields(SHOWN), "recipient": name})
+    shown = replace(SHOWN, recipient=name)
 
     pdf = certificates.certificate_pdf(Look(certificate_layout=layout), shown)
 

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from microcred.rendering import engine
 from microcred.rendering.summary import SummaryEntry, summary_pdf
+from tests.rendering.support import fonts_of, text_of
 
 ENTRY = SummaryEntry(
     title="Data Analysis with Python",
@@ -43,19 +44,6 @@ def entries(count: int) -> list[SummaryEntry]:
         )
         for n in range(count)
     ]
-
-
-def text_of(pdf: bytes) -> str:
-    return " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def fonts_of(pdf: bytes) -> set[str]:
-    found = set()
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        for page in document.pages:
-            for font in page.Resources.get("/Font", {}).values():
-                found.add(str(font.get("/BaseFont", "")).split("+")[-1])
-    return found
 
 
 def page_image(pdf: bytes, page: int) -> Image.Image:

@@ -8,7 +8,6 @@ import datetime
 import functools
 import http.server
 import io
-import ipaddress
 import json
 import ssl
 import threading
@@ -19,15 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pikepdf
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.x509.oid import NameOID
 from PIL import Image
 
 from microcred.vc import baking, dataintegrity, jose, multikey, ob3
 from microcred.vc.fetch import FetchPolicy, fetch_json
+from tests.support.tls import self_signed_certificate
 
 UTC = datetime.UTC
 
@@ -128,35 +124,6 @@ def zip_of(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -
 # --- Open Badges 2.0 hosted on a local HTTPS server ---------------------------------------------
 
 
-def _certificate() -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
-
-
 class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
@@ -250,10 +217,10 @@ class OB2Host:
 
 @contextmanager
 def ob2_host(tmp_path: Any) -> Iterator[OB2Host]:
-    cert_pem, key_pem = _certificate()
+    certificate = self_signed_certificate(ip_addresses=("127.0.0.1",))
     cert_file, key_file = tmp_path / "ob2-cert.pem", tmp_path / "ob2-key.pem"
-    cert_file.write_bytes(cert_pem)
-    key_file.write_bytes(key_pem)
+    cert_file.write_bytes(certificate.cert_pem)
+    key_file.write_bytes(certificate.key_pem)
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert_file, key_file)
     server = _Server(("127.0.0.1", 0), _Handler)
@@ -262,7 +229,7 @@ def ob2_host(tmp_path: Any) -> Iterator[OB2Host]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield OB2Host(server, ssl.create_default_context(cadata=cert_pem.decode()))
+        yield OB2Host(server, ssl.create_default_context(cadata=certificate.cert_pem.decode()))
     finally:
         server.shutdown()
         thread.join(10)

@@ -92,7 +92,7 @@ def test_the_archive_holds_every_credential_with_files_that_verify(world, held):
 
     revoked = listed[held["revoked"].verification_code]
     assert revoked["state"] == "revoked"
-    assert revoked["revoked_at"]
+    assert revoked["revoked_at"] == held["revoked"].revoked_at.isoformat()
     revoked_json = zipped.read(f"{revoked['folder']}/credential.json")
     assert verify(revoked_json.decode()).verdict == "revoked"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -20,6 +20,7 @@ from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from microcred.achievements.designs import design_of
@@ -72,8 +73,10 @@ def look_for(design: Design) -> Look:
     )
 
 
-def _day(moment: date | None) -> str:
-    return date_format(moment, "j F Y") if moment else ""
+def day(moment: datetime | None) -> str:
+    """A date as certificates, badges and summaries print it ("1 December 2026"), on the
+    installation's calendar, as the pages show it."""
+    return date_format(timezone.localtime(moment), "j F Y") if moment else ""
 
 
 def verification_url(credential: IssuedCredential) -> str:
@@ -105,8 +108,8 @@ def shown_for(credential: IssuedCredential, design: Design) -> Shown:
         recipient=credential.recipient_name,
         title=version.title,
         issuer=credential.organization.name,
-        issued=_day(credential.issued_at),
-        expires=_day(credential.valid_until),
+        issued=day(credential.issued_at),
+        expires=day(credential.valid_until),
         code=credential.verification_code,
         url=verification_url(credential),
         description=version.short_description,
@@ -119,9 +122,10 @@ def shown_for(credential: IssuedCredential, design: Design) -> Shown:
 # -- rendering -----------------------------------------------------------------------------------
 
 
-def _badge_base(design: Design, look: Look, kind: str, credential: IssuedCredential) -> bytes:
+def _badge_base(design: Design, kind: str, credential: IssuedCredential) -> bytes:
     """The design's badge art without any holder's details, rendered once per design version
-    (and per definition version: the badge shows its title)."""
+    (and per definition version: the badge shows its title). The design's uploads are read
+    only when it is rendered."""
     storage = storages["default"]
     name = f"designs/{design.pk}/v{design.version}/badge-{credential.achievement_version_id}.{kind}"
     if storage.exists(name):
@@ -129,7 +133,7 @@ def _badge_base(design: Design, look: Look, kind: str, credential: IssuedCredent
             return handle.read()
     title, issuer = credential.achievement_version.title, credential.organization.name
     render = badges.badge_base_png if kind == "png" else badges.badge_base_svg
-    content = render(look, title=title, issuer=issuer)
+    content = render(look_for(design), title=title, issuer=issuer)
     if not storage.exists(name):  # another worker may have stored it meanwhile: same bytes
         storage.save(name, ContentFile(content))
     return content
@@ -137,28 +141,32 @@ def _badge_base(design: Design, look: Look, kind: str, credential: IssuedCredent
 
 def render(credential: IssuedCredential, kind: str, design: Design | None = None) -> bytes:
     """One artifact's bytes for the design as it is now."""
+    if kind not in ArtifactKind.values:
+        raise ValueError(f"unknown artifact kind {kind!r}")
     design = design or design_of(credential.achievement)
-    look = look_for(design)
     signed = credential_text(credential)
     if kind == ArtifactKind.CERTIFICATE_PDF:
         return certificates.certificate_pdf(
-            look, shown_for(credential, design), credential=signed, created=credential.issued_at
+            look_for(design),
+            shown_for(credential, design),
+            credential=signed,
+            created=credential.issued_at,
         )
     url = verification_url(credential)
-    base = _badge_base(design, look, kind, credential)
+    base = _badge_base(design, kind, credential)
     if kind == ArtifactKind.BADGE_PNG:
         finished = badges.badge_png(base, code=credential.verification_code, url=url)
         return baking.bake_png(finished, signed)
-    if kind == ArtifactKind.BADGE_SVG:
-        finished = badges.badge_svg(base, code=credential.verification_code, url=url)
-        return baking.bake_svg(finished, signed)
-    raise ValueError(f"unknown artifact kind {kind!r}")
+    finished = badges.badge_svg(base, code=credential.verification_code, url=url)
+    return baking.bake_svg(finished, signed)
 
 
-def artifact_for(credential: IssuedCredential, kind: str) -> RenderedArtifact:
+def artifact_for(
+    credential: IssuedCredential, kind: str, design: Design | None = None
+) -> RenderedArtifact:
     """The stored artifact for the current design, rendered and stored now if missing. Two
     workers racing store one row (unique per credential, kind, design version)."""
-    design = design_of(credential.achievement)
+    design = design or design_of(credential.achievement)
     existing = RenderedArtifact.objects.filter(
         credential=credential, kind=kind, design_version=design.version
     ).first()
@@ -193,7 +201,8 @@ def artifact_for(credential: IssuedCredential, kind: str) -> RenderedArtifact:
 def render_all(credential: IssuedCredential) -> list[RenderedArtifact]:
     if credential.document is None:
         return []
-    return [artifact_for(credential, kind) for kind in ArtifactKind.values]
+    design = design_of(credential.achievement)
+    return [artifact_for(credential, kind, design) for kind in ArtifactKind.values]
 
 
 # -- downloads -----------------------------------------------------------------------------------

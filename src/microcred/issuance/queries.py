@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from microcred.accounts.models import User
 from microcred.core.errors import NotFound
 from microcred.issuance import codes
-from microcred.issuance.models import IssuedCredential
+from microcred.issuance.models import IssuedCredential, VerificationState
 from microcred.organizations.models import Membership
 
 
@@ -69,3 +71,10 @@ def credentials_held_by(user: User) -> QuerySet[IssuedCredential]:
         .select_related("organization", "achievement_version")
         .order_by("-issued_at")
     )
+
+
+def valid_now(
+    credentials: Iterable[IssuedCredential], now: datetime | None = None
+) -> list[IssuedCredential]:
+    """Those of ``credentials`` that verify as valid at ``now``: what a CV lists."""
+    return [c for c in credentials if c.verification_state(now) == VerificationState.VALID]

@@ -10,12 +10,11 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from microcred.accounts.models import User
 from microcred.core.errors import DomainError, NotFound
-from microcred.wallet import imports
+from microcred.wallet import exports, imports
 from microcred.wallet.models import ImportedCredential
 
 
@@ -115,8 +114,10 @@ def reverify(request: HttpRequest, uuid: str) -> HttpResponse:
 
 @require_POST
 def delete(request: HttpRequest, uuid: str) -> HttpResponse:
-    imported = _owned(request, uuid)
-    imports.delete_imported(owner=request.user, uuid=imported.uuid)  # type: ignore[arg-type]
+    try:
+        imported = imports.delete_imported(owner=request.user, uuid=uuid)  # type: ignore[arg-type]
+    except NotFound:
+        raise Http404("No such imported credential.") from None
     messages.success(request, f"Removed “{imported.title}” from your wallet.")
     return redirect(reverse("learner:credentials") + "#imported")
 
@@ -128,7 +129,7 @@ def original(request: HttpRequest, uuid: str) -> HttpResponse:
     extension = imported.file_extension
     content_type = "application/json; charset=utf-8" if extension == "json" else "application/jwt"
     response = HttpResponse(imported.content.encode("utf-8"), content_type=content_type)
-    name = slugify(imported.title)[:60] or "credential"
+    name = exports.slug(imported.title)
     response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from microcred.core.errors import NotFound
 from microcred.issuance.artifacts import download_response, verification_url
-from microcred.issuance.models import IssuedCredential, VerificationState
-from microcred.issuance.queries import credentials_held_by
+from microcred.issuance.models import IssuedCredential
+from microcred.issuance.queries import credentials_held_by, valid_now
 from microcred.wallet import services, sharing
 from microcred.wallet.pathways import pathways_for
 
@@ -22,8 +23,9 @@ def listing(credential: IssuedCredential) -> sharing.Listing:
     return sharing.Listing(
         title=credential.achievement_version.title,
         issuer=credential.organization.name,
-        issued=credential.issued_at.date(),
-        expires=credential.valid_until.date() if credential.valid_until else None,
+        # On the installation's calendar, as pages and certificates show the dates.
+        issued=timezone.localdate(credential.issued_at),
+        expires=timezone.localdate(credential.valid_until) if credential.valid_until else None,
         url=verification_url(credential),
         code=credential.verification_code,
         linkedin_organization_id=credential.organization.linkedin_organization_id,
@@ -59,7 +61,7 @@ def credentials(request: HttpRequest) -> HttpResponse:
 def _valid_listings(request: HttpRequest) -> list[sharing.Listing]:
     """What a CV should list: the holder's credentials that verify as valid now."""
     held = credentials_held_by(request.user)  # type: ignore[arg-type]
-    return [listing(c) for c in held if c.verification_state() == VerificationState.VALID]
+    return [listing(c) for c in valid_now(held)]
 
 
 def cv_export(request: HttpRequest, kind: str) -> HttpResponse:

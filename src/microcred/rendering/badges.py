@@ -23,13 +23,7 @@ _SVG_END = re.compile(rb"</svg>\s*$")
 
 
 def _layout(look: Look) -> str:
-    if look.badge_layout == "custom":
-        if not look.custom_badge:
-            raise engine.RenderError("the custom badge layout has no SVG template")
-        return "custom-badge"
-    if look.badge_layout not in BADGE_LAYOUTS:
-        raise engine.RenderError(f"no badge layout named {look.badge_layout!r}")
-    return f"badge-{look.badge_layout}"
+    return engine.layout_name("badge", look.badge_layout, look.custom_badge, BADGE_LAYOUTS)
 
 
 def _base_inputs(look: Look, title: str, issuer: str) -> dict[str, str]:

@@ -10,17 +10,12 @@ from microcred.rendering.data import CERTIFICATE_LAYOUTS, Look, Shown, inputs
 
 #: PDF/A-3 is the PDF/A part that allows attached files of any type (here, the JSON credential).
 PDF_STANDARD = "a-3b"
-ATTACHMENT_NAME = "credential.json"
 
 
 def _layout(look: Look) -> str:
-    if look.certificate_layout == "custom":
-        if not look.custom_certificate:
-            raise engine.RenderError("the custom certificate layout has no SVG template")
-        return "custom-certificate"
-    if look.certificate_layout not in CERTIFICATE_LAYOUTS:
-        raise engine.RenderError(f"no certificate layout named {look.certificate_layout!r}")
-    return f"certificate-{look.certificate_layout}"
+    return engine.layout_name(
+        "certificate", look.certificate_layout, look.custom_certificate, CERTIFICATE_LAYOUTS
+    )
 
 
 def _inputs(look: Look, shown: Shown, credential: str = "") -> dict[str, str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from defusedxml.ElementTree import fromstring
 
@@ -120,11 +121,6 @@ def fill(
         found = values.get(match.group(1))
         if found is None:
             return match.group(0)  # not ours: left as written
-        return (
-            found.replace("&", "&amp;")
-            .replace("<", "&lt;")
-            .replace(">", "&gt;")
-            .replace('"', "&quot;")
-        )
+        return escape(found, {'"': "&quot;"})
 
     return _PLACEHOLDER.sub(value, text)

@@ -82,12 +82,16 @@ def _raster(content: bytes, kind: str) -> tuple[bytes, str, tuple[int, int]]:
     return content, kind, size
 
 
+def _base64_uri(content: bytes, media_type: str) -> str:
+    return f"data:{media_type};base64,{base64.b64encode(content).decode()}"
+
+
 def data_uri(content: bytes, kind: str) -> str:
     """An image (``kind``: svg, png, jpg, gif, webp…) as a ``data:`` URI typst can read."""
     if kind == "svg":
-        return f"data:image/svg+xml;base64,{base64.b64encode(content).decode()}"
+        return _base64_uri(content, "image/svg+xml")
     content, kind, _ = _raster(content, kind)
-    return f"data:{IMAGE_TYPES[kind]};base64,{base64.b64encode(content).decode()}"
+    return _base64_uri(content, IMAGE_TYPES[kind])
 
 
 def image_svg(content: bytes | None, kind: str) -> str:
@@ -98,7 +102,7 @@ def image_svg(content: bytes | None, kind: str) -> str:
     if kind == "svg":
         return content.decode("utf-8")
     content, kind, (width, height) = _raster(content, kind)
-    uri = f"data:{IMAGE_TYPES[kind]};base64,{base64.b64encode(content).decode()}"
+    uri = _base64_uri(content, IMAGE_TYPES[kind])
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><image width="{width}" height="{height}" '

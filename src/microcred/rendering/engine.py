@@ -4,6 +4,7 @@ one compiles a certificate in about 2 ms instead of 40)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Container
 from pathlib import Path
 
 import typst
@@ -18,6 +19,18 @@ _local = threading.local()
 
 class RenderError(RuntimeError):
     """typst refused a layout or its data (the message says where)."""
+
+
+def layout_name(kind: str, name: str, template: bytes | None, known: Container[str]) -> str:
+    """The layout file for a design's ``kind`` ("certificate" or "badge") layout ``name``: one of
+    ``known``, or "custom", which needs the design's SVG ``template``."""
+    if name == "custom":
+        if not template:
+            raise RenderError(f"the custom {kind} layout has no SVG template")
+        return f"custom-{kind}"
+    if name not in known:
+        raise RenderError(f"no {kind} layout named {name!r}")
+    return f"{kind}-{name}"
 
 
 def font_paths() -> list[str]:

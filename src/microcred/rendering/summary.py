@@ -29,13 +29,12 @@ class SummaryEntry:
 
 
 def summary_inputs(
-    holder: str, entries: Sequence[SummaryEntry], *, generated: str = "", lang: str = "en"
+    holder: str, entries: Sequence[SummaryEntry], *, generated: str = ""
 ) -> dict[str, str]:
     """``sys.inputs`` of the layout: the data as JSON and one QR code (SVG) per entry."""
     data = {
         "holder": holder,
         "generated": generated,
-        "lang": lang,
         "entries": [asdict(entry) for entry in entries],
     }
     values = {"data": json.dumps(data, ensure_ascii=False)}

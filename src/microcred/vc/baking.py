@@ -48,6 +48,8 @@ __all__ = [
     "PNG_KEYWORD",
     "BakingError",
     "NotBaked",
+    "PngChunk",
+    "SvgParser",
     "bake_png",
     "bake_svg",
     "credential_kind",
@@ -55,6 +57,8 @@ __all__ = [
     "extract_pdf",
     "extract_png",
     "extract_svg",
+    "has_keyword",
+    "png_chunks",
 ]
 
 MAX_FILE_BYTES: Final = 8 * 1024 * 1024
@@ -119,7 +123,7 @@ def credential_kind(credential: str) -> CredentialKind:
 
 
 @dataclass(frozen=True, slots=True)
-class _Chunk:
+class PngChunk:
     type: bytes
     data: bytes
     start: int  # offset of the length field
@@ -130,7 +134,7 @@ class _Chunk:
         return self.type.decode("ascii")
 
 
-def _png_chunks(image: bytes, *, max_text: int | None) -> list[_Chunk]:
+def png_chunks(image: bytes, *, max_text: int | None) -> list[PngChunk]:
     """Walk a whole PNG datastream, checking its structure and every CRC.
 
     Decompresses nothing. ``max_text`` caps the length of tEXt/zTXt/iTXt chunks (None: no cap
@@ -138,7 +142,7 @@ def _png_chunks(image: bytes, *, max_text: int | None) -> list[_Chunk]:
     """
     if not image.startswith(PNG_SIGNATURE):
         raise BakingError("The file is not a PNG image (the PNG signature is missing).")
-    chunks: list[_Chunk] = []
+    chunks: list[PngChunk] = []
     offset = len(PNG_SIGNATURE)
     total = len(image)
     while True:
@@ -182,7 +186,7 @@ def _png_chunks(image: bytes, *, max_text: int | None) -> list[_Chunk]:
             raise BakingError(f"The PNG does not start with an IHDR chunk (it starts with {name}).")
         if chunks and chunk_type == b"IHDR":
             raise BakingError(f"The PNG has a second IHDR chunk at offset {offset:,}.")
-        chunks.append(_Chunk(chunk_type, data, offset, end))
+        chunks.append(PngChunk(chunk_type, data, offset, end))
         offset = end
         if chunk_type == b"IEND":
             break
@@ -193,11 +197,11 @@ def _png_chunks(image: bytes, *, max_text: int | None) -> list[_Chunk]:
     return chunks
 
 
-def _has_keyword(chunk: _Chunk, keyword: bytes) -> bool:
+def has_keyword(chunk: PngChunk, keyword: bytes) -> bool:
     return chunk.type in _TEXT_CHUNKS and chunk.data.startswith(keyword + b"\0")
 
 
-def _itxt_text(chunk: _Chunk) -> str:
+def _itxt_text(chunk: PngChunk) -> str:
     """The text of an ``openbadgecredential`` iTXt chunk, refusing compression."""
     where = f"the openbadgecredential iTXt chunk at offset {chunk.start:,}"
     # keyword \0 flag(1) method(1) language \0 translated keyword \0 text
@@ -226,8 +230,8 @@ def _itxt_text(chunk: _Chunk) -> str:
         ) from None
 
 
-def _credential_chunks(chunks: list[_Chunk]) -> list[_Chunk]:
-    return [c for c in chunks if _has_keyword(c, PNG_KEYWORD)]
+def _credential_chunks(chunks: list[PngChunk]) -> list[PngChunk]:
+    return [c for c in chunks if has_keyword(c, PNG_KEYWORD)]
 
 
 def extract_png(
@@ -242,10 +246,10 @@ def extract_png(
     """
     if len(image) > max_bytes:
         raise BakingError(f"The PNG is {_size(len(image))}; the limit is {_size(max_bytes)}.")
-    chunks = _png_chunks(image, max_text=max_text)
+    chunks = png_chunks(image, max_text=max_text)
     found = _credential_chunks(chunks)
     if not found:
-        if any(_has_keyword(c, OB2_PNG_KEYWORD) for c in chunks):
+        if any(has_keyword(c, OB2_PNG_KEYWORD) for c in chunks):
             raise NotBaked(
                 "The PNG holds an Open Badges 2.0 assertion (keyword 'openbadges'), "
                 "not an Open Badges 3.0 credential."
@@ -288,7 +292,7 @@ def bake_png(image: bytes, credential: str) -> bytes:
             f"The {kind.upper()} credential is {_size(len(text))}; "
             f"the limit for a baked credential is {_size(MAX_TEXT_BYTES)}."
         )
-    chunks = _png_chunks(image, max_text=None)
+    chunks = png_chunks(image, max_text=None)
     drop = {(c.start, c.end) for c in _credential_chunks(chunks)}
     iend = chunks[-1]
     parts = [PNG_SIGNATURE]
@@ -383,14 +387,14 @@ class _SvgCredential:
         return "".join(self.text)
 
 
-class _SvgParser(DefusedXMLParser):
+class SvgParser(DefusedXMLParser):
     """defusedxml with DTDs forbidden, except a bare ``<!DOCTYPE svg PUBLIC …>`` line.
 
     Illustrator writes that line and the 1EdTech fixtures carry it. Without an internal subset
     it declares nothing, and expat does not fetch the external subset.
     """
 
-    def __init__(self, target: _SvgScan) -> None:
+    def __init__(self, target: object) -> None:  # a parser target (start, data, end, close)
         super().__init__(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
     def defused_start_doctype_decl(
@@ -410,7 +414,7 @@ def _scan_svg(svg: bytes, *, max_bytes: int, max_text: int) -> _SvgScan:
     if len(svg) > max_bytes:
         raise BakingError(f"The SVG is {_size(len(svg))}; the limit is {_size(max_bytes)}.")
     scan = _SvgScan(max_depth=MAX_SVG_DEPTH, max_text=max_text)
-    parser = _SvgParser(target=scan)
+    parser = SvgParser(target=scan)
     scan.parser = parser
     try:
         parser.feed(svg)

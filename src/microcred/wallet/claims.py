@@ -64,7 +64,10 @@ def read_claim(token: str) -> Claim:
 def claim_credential(*, user: User, token: str) -> IssuedCredential:
     """Attach the credential to ``user``. Claiming again from the same account changes nothing;
     a credential another account claimed stays with it."""
-    claim = read_claim(token)
+    return _attach(user, read_claim(token))
+
+
+def _attach(user: User, claim: Claim) -> IssuedCredential:
     credential = IssuedCredential.objects.select_for_update().get(pk=claim.credential.pk)
     if credential.recipient_id == user.pk:
         return credential
@@ -111,4 +114,4 @@ def create_account_and_claim(
         organization=claim.credential.organization,
         data={"email": claim.email},
     )
-    return user, claim_credential(user=user, token=token)
+    return user, _attach(user, claim)

@@ -37,8 +37,8 @@ from microcred.accounts.models import User
 from microcred.core.audit import log_action
 from microcred.core.errors import DomainError, NotFound
 from microcred.issuance import artifacts
-from microcred.issuance.models import ArtifactKind, IssuedCredential, VerificationState
-from microcred.issuance.queries import credentials_held_by
+from microcred.issuance.models import ArtifactKind, IssuedCredential
+from microcred.issuance.queries import credentials_held_by, valid_now
 from microcred.rendering import engine, summary
 
 logger = logging.getLogger(__name__)
@@ -293,10 +293,6 @@ def build_archive(*, holder: User, extra_entries: Iterable[ArchiveEntry] = ()) -
 # -- the PDF summary -----------------------------------------------------------------------------
 
 
-def _day(moment: datetime | None) -> str:
-    return date_format(timezone.localtime(moment), "j F Y") if moment else ""
-
-
 def _parse_ids(texts: Sequence[str]) -> list[uuid.UUID]:
     ids: list[uuid.UUID] = []
     for text in texts:
@@ -318,8 +314,8 @@ def _summary_entry(credential: IssuedCredential, now: datetime) -> summary.Summa
     return summary.SummaryEntry(
         title=version.title,
         issuer=credential.organization.name,
-        issued=_day(credential.issued_at),
-        expires=_day(credential.valid_until),
+        issued=artifacts.day(credential.issued_at),
+        expires=artifacts.day(credential.valid_until),
         code=credential.verification_code,
         url=artifacts.verification_url(credential),
         state=credential.verification_state(now).label,
@@ -334,7 +330,7 @@ def summary_pdf(*, holder: User, credential_uuids: Sequence[str] | None = None) 
     now = timezone.now()
     held = credentials_held_by(holder).prefetch_related("achievement_version__skills")
     if credential_uuids is None:
-        chosen = [c for c in held if c.verification_state(now) == VerificationState.VALID]
+        chosen = valid_now(held, now)
         if not chosen:
             raise DomainError("You have no valid credentials to list. Select credentials instead.")
     else:
@@ -349,6 +345,6 @@ def summary_pdf(*, holder: User, credential_uuids: Sequence[str] | None = None) 
     return summary.summary_pdf(
         holder.display_name,
         [_summary_entry(credential, now) for credential in chosen],
-        generated=_day(now),
+        generated=artifacts.day(now),
         created=now,
     )

@@ -252,8 +252,8 @@ def _ob2_png(image: bytes) -> str | None:
     ``baking.extract_png``; compressed chunks are refused rather than inflated."""
     keyword = baking.OB2_PNG_KEYWORD
     # The chunk walker is vc.baking's own (CRC and length checks); reused, not duplicated.
-    chunks = baking._png_chunks(image, max_text=baking.MAX_TEXT_BYTES)
-    found = [c for c in chunks if baking._has_keyword(c, keyword)]
+    chunks = baking.png_chunks(image, max_text=baking.MAX_TEXT_BYTES)
+    found = [c for c in chunks if baking.has_keyword(c, keyword)]
     if not found:
         return None
     if len(found) > 1:
@@ -305,17 +305,18 @@ class _SvgContent:
 def _svg(name: str, data: bytes) -> Found:
     # vc.baking parses first: size, DTD, entity, depth and well-formedness refusals are its own.
     not_baked: baking.NotBaked | None = None
-    try:
-        text: str | None = baking.extract_svg(data)
-    except baking.NotBaked as exc:
-        text, not_baked = None, exc
     scan = _SvgContent()
-    parser = baking._SvgParser(target=scan)  # type: ignore[arg-type]
     try:
-        parser.feed(data)
-        parser.close()
-    except (DefusedXmlException, ParseError, ValueError, LookupError) as exc:
-        raise FileRefused(f"The SVG cannot be read safely ({exc}).") from None
+        text = baking.extract_svg(data)
+    except baking.NotBaked as exc:
+        # No Open Badges 3.0 credential: parse again, with the same parser, for a 2.0 assertion.
+        not_baked = exc
+        parser = baking.SvgParser(target=scan)
+        try:
+            parser.feed(data)
+            parser.close()
+        except (DefusedXmlException, ParseError, ValueError, LookupError) as error:
+            raise FileRefused(f"The SVG cannot be read safely ({error}).") from None
     # A badge with a script or an external reference is refused, as on every SVG upload.
     try:
         problem = hostile_content(data)
@@ -323,10 +324,9 @@ def _svg(name: str, data: bytes) -> Found:
         problem = exc.message
     if problem:
         raise FileRefused(problem)
-    if text is not None:
+    if not_baked is None:
         return Found(name, "svg", text=text)
     if not scan.assertions:
-        assert not_baked is not None  # noqa: S101 - extract_svg either returned or raised
         raise not_baked
     if len(scan.assertions) > 1:
         raise FileRefused("The SVG holds more than one Open Badges 2.0 assertion.")

@@ -270,12 +270,10 @@ def _prepare_url(url: str, fetch: Fetch, now: datetime) -> _Prepared:
         raise _Refused(f"The address could not be read: {exc.message}") from None
     if not isinstance(document, dict):
         raise _Refused("The address does not hold a credential: its JSON is not an object.")
-    if _is_ob2(document):
-        return _prepare_ob2(
-            document, "url", url, fetch, now, json.dumps(document, ensure_ascii=False, indent=2)
-        )
-    _require_credential(document)
     text = json.dumps(document, ensure_ascii=False, indent=2)
+    if _is_ob2(document):
+        return _prepare_ob2(document, "url", url, fetch, now, text)
+    _require_credential(document)
     return _prepare_ob3(text, "url", url, now)
 
 
@@ -393,6 +391,15 @@ def _ob2_check(name: str, label: str, outcome: str, message: str) -> dict[str, s
     return {"name": name, "label": label, "outcome": outcome, "message": message}
 
 
+def _ob2_unsigned() -> dict[str, str]:
+    return _ob2_check(
+        "proof",
+        CHECK_LABELS["proof"],
+        "skipped",
+        "Open Badges 2.0 hosted assertions carry no signature: not cryptographically verified",
+    )
+
+
 def _check_assertion(assertion: dict[str, Any]) -> str:
     """The hosted assertion's address, after checking it claims to be a hosted assertion."""
     verification_ = assertion.get("verification")
@@ -428,7 +435,7 @@ def _prepare_ob2(
             f"The assertion hosted at {assertion_url} names another id "
             f"({str(hosted.get('id'))[:200]!r}); it is not the issuer's copy."
         )
-    if not _is_ob2(hosted) or "Assertion" not in _types(hosted.get("type")):
+    if not _is_ob2(hosted):  # _check_assertion saw its Assertion type
         raise _Refused(f"{assertion_url} does not hold an Open Badges 2.0 assertion.")
     if assertion is not None:
         differing = [
@@ -484,12 +491,7 @@ def _ob2_verdict(
         _ob2_check(
             "hosted", "Hosted assertion", "passed", f"the issuer hosts it at {assertion_url}"
         ),
-        _ob2_check(
-            "proof",
-            CHECK_LABELS["proof"],
-            "skipped",
-            "Open Badges 2.0 hosted assertions carry no signature: not cryptographically verified",
-        ),
+        _ob2_unsigned(),
     ]
     verdict = ImportVerdict.VALID
     if hosted.get("revoked") is True:
@@ -616,19 +618,14 @@ def _reverify_ob2(
     except _Refused as exc:
         return ImportVerdict.UNKNOWN, [
             _ob2_check("hosted", "Hosted assertion", "unknown", exc.message),
-            _ob2_check(
-                "proof",
-                CHECK_LABELS["proof"],
-                "skipped",
-                "Open Badges 2.0 hosted assertions carry no signature: not "
-                "cryptographically verified",
-            ),
+            _ob2_unsigned(),
         ]
 
 
 @transaction.atomic
-def delete_imported(*, owner: User, uuid: Any) -> None:
-    """Remove an imported credential from the holder's wallet (the issuer is not affected)."""
+def delete_imported(*, owner: User, uuid: Any) -> ImportedCredential:
+    """Remove an imported credential from the holder's wallet (the issuer is not affected);
+    the removed record is returned, for saying what was removed."""
     imported = imported_credential_for(owner, uuid)
     log_action(
         "microcred.wallet.imported_deleted",
@@ -642,6 +639,7 @@ def delete_imported(*, owner: User, uuid: Any) -> None:
         },
     )
     imported.delete()
+    return imported
 
 
 def grouped_by_issuer(owner: User) -> list[tuple[str, list[ImportedCredential]]]:
